@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every build and run dependency of pagefl from Debian 12's archive.
+# Idempotent: packages already present are skipped, so `make` can call it on every build.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config ccache git
+  libtorch-dev                       # tensors and autograd (CPU)
+  libopenblas0-pthread               # LibTorch links libblas.so.3; the reference BLAS is ~4x slower
+  dataset-fashion-mnist              # default real dataset (IDX files)
+  zlib1g-dev                         # gzipped IDX files
+  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libsqlite3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup.sh: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

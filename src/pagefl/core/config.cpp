@@ -1,0 +1,241 @@
+// Reading and writing the config: TOML via toml++, overrides, range checks, unknown keys.
+#include "pagefl/core/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "pagefl/core/error.h"
+
+namespace pagefl {
+namespace {
+
+std::size_t editDistance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string formatNumber(double x) {
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  return fmt::format("{}", x);
+}
+
+void checkBounds(const std::string& origin, const std::string& key, double value, Bounds bounds) {
+  if (!(value >= bounds.min && value <= bounds.max))
+    throw Error("{}: {} = {} is out of range; it must be between {} and {}", origin, key, formatNumber(value),
+                formatNumber(bounds.min), formatNumber(bounds.max));
+}
+
+// Fills a Config from a parsed TOML table, remembering which keys it knows.
+class TableReader final : public ConfigFieldVisitor {
+ public:
+  TableReader(const toml::table& table, std::string origin) : table_(table), origin_(std::move(origin)) {}
+
+  std::set<std::string> known_keys;
+
+  void integer(const std::string& key, std::int64_t& value, Bounds bounds, const char*) override {
+    known_keys.insert(key);
+    auto node = table_.at_path(key);
+    if (!node) return;
+    auto parsed = node.value_exact<std::int64_t>();
+    if (!parsed) typeError(key, "an integer", node);
+    checkBounds(origin_, key, static_cast<double>(*parsed), bounds);
+    value = *parsed;
+  }
+
+  void real(const std::string& key, double& value, Bounds bounds, const char*) override {
+    known_keys.insert(key);
+    auto node = table_.at_path(key);
+    if (!node) return;
+    std::optional<double> parsed;
+    if (node.is_floating_point()) parsed = node.value_exact<double>();
+    if (node.is_integer()) parsed = static_cast<double>(*node.value_exact<std::int64_t>());
+    if (!parsed) typeError(key, "a number", node);
+    checkBounds(origin_, key, *parsed, bounds);
+    value = *parsed;
+  }
+
+  void flag(const std::string& key, bool& value, const char*) override {
+    known_keys.insert(key);
+    auto node = table_.at_path(key);
+    if (!node) return;
+    auto parsed = node.value_exact<bool>();
+    if (!parsed) typeError(key, "true or false", node);
+    value = *parsed;
+  }
+
+  void text(const std::string& key, std::string& value, const std::vector<std::string>& choices,
+            const char*) override {
+    known_keys.insert(key);
+    auto node = table_.at_path(key);
+    if (!node) return;
+    auto parsed = node.value_exact<std::string>();
+    if (!parsed) typeError(key, "a string", node);
+    if (!choices.empty() && std::find(choices.begin(), choices.end(), *parsed) == choices.end())
+      throw Error("{}: {} = \"{}\" is not supported; choose one of: {}", origin_, key, *parsed,
+                  fmt::join(choices, ", "));
+    value = *parsed;
+  }
+
+  void integers(const std::string& key, std::vector<std::int64_t>& value, Bounds bounds, const char*) override {
+    known_keys.insert(key);
+    auto node = table_.at_path(key);
+    if (!node) return;
+    const toml::array* array = node.as_array();
+    if (!array) typeError(key, "an array of integers, e.g. [1, 28, 28]", node);
+    std::vector<std::int64_t> parsed;
+    for (const toml::node& element : *array) {
+      auto item = element.value_exact<std::int64_t>();
+      if (!item) typeError(key, "an array of integers, e.g. [1, 28, 28]", node);
+      checkBounds(origin_, key, static_cast<double>(*item), bounds);
+      parsed.push_back(*item);
+    }
+    value = std::move(parsed);
+  }
+
+ private:
+  [[noreturn]] void typeError(const std::string& key, const char* expected, toml::node_view<const toml::node> node) {
+    std::ostringstream shown;
+    shown << node;
+    throw Error("{}: {} must be {}, but it is {}", origin_, key, expected, shown.str());
+  }
+
+  const toml::table& table_;
+  std::string origin_;
+};
+
+// Writes every field into a TOML table.
+class TableWriter final : public ConfigFieldVisitor {
+ public:
+  toml::table table;
+
+  void integer(const std::string& key, std::int64_t& value, Bounds, const char*) override { put(key, value); }
+  void real(const std::string& key, double& value, Bounds, const char*) override { put(key, value); }
+  void flag(const std::string& key, bool& value, const char*) override { put(key, value); }
+  void text(const std::string& key, std::string& value, const std::vector<std::string>&, const char*) override {
+    put(key, value);
+  }
+  void integers(const std::string& key, std::vector<std::int64_t>& value, Bounds, const char*) override {
+    toml::array array;
+    for (std::int64_t x : value) array.push_back(x);
+    put(key, std::move(array));
+  }
+
+ private:
+  template <typename T>
+  void put(const std::string& key, T&& value) {
+    auto dot = key.find('.');
+    std::string section = key.substr(0, dot);
+    if (!table.contains(section)) table.insert(section, toml::table{});
+    table[section].as_table()->insert_or_assign(key.substr(dot + 1), std::forward<T>(value));
+  }
+};
+
+void collectLeafKeys(const toml::table& table, const std::string& prefix, std::vector<std::string>& out) {
+  for (const auto& [name, node] : table) {
+    std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    if (const toml::table* sub = node.as_table())
+      collectLeafKeys(*sub, key, out);
+    else
+      out.push_back(key);
+  }
+}
+
+void rejectUnknownKeys(const toml::table& table, const std::set<std::string>& known, const std::string& origin) {
+  std::vector<std::string> keys;
+  collectLeafKeys(table, "", keys);
+  for (const std::string& key : keys) {
+    if (known.count(key)) continue;
+    std::string closest;
+    std::size_t best = 4;  // suggest only plausible typos
+    for (const std::string& candidate : known) {
+      std::size_t d = editDistance(key, candidate);
+      if (d < best) best = d, closest = candidate;
+    }
+    if (!closest.empty()) throw Error("{}: unknown key '{}'; did you mean '{}'?", origin, key, closest);
+    throw Error("{}: unknown key '{}'; run `pagefl config` to list every key", origin, key);
+  }
+}
+
+// Applies one `a.b=value` override. The value is read as TOML (numbers, booleans, arrays,
+// quoted strings); anything else is taken as a bare string, so `data.source=mnist` works.
+void applyOverride(toml::table& table, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw Error("override '{}' must look like key=value, e.g. train.lr=0.05", assignment);
+  std::string key = assignment.substr(0, eq);
+  std::string raw = assignment.substr(eq + 1);
+
+  toml::table parsed;
+  try {
+    parsed = toml::parse("value = " + raw);
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{};
+    parsed.insert("value", raw);
+  }
+
+  toml::table* section = &table;
+  std::size_t start = 0;
+  for (std::size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', start)) {
+    std::string part = key.substr(start, dot - start);
+    if (!section->contains(part)) section->insert(part, toml::table{});
+    section = (*section)[part].as_table();
+    if (!section) throw Error("override '{}': '{}' is a value, not a section", assignment, part);
+    start = dot + 1;
+  }
+  section->insert_or_assign(key.substr(start), std::move(*parsed.get("value")));
+}
+
+}  // namespace
+
+Config parseConfig(const std::string& toml_text, const std::vector<std::string>& overrides,
+                   const std::string& origin) {
+  toml::table table;
+  try {
+    table = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    throw Error("{}:{}:{}: not valid TOML: {}", origin, where.line, where.column, e.description());
+  }
+  for (const std::string& assignment : overrides) applyOverride(table, assignment);
+
+  Config config;
+  TableReader reader(table, origin);
+  describeConfig(config, reader);
+  rejectUnknownKeys(table, reader.known_keys, origin);
+  return config;
+}
+
+Config loadConfig(const std::string& path, const std::vector<std::string>& overrides) {
+  if (path.empty()) return parseConfig("", overrides, "<defaults>");
+  std::ifstream in(path);
+  if (!in) throw Error("cannot open config file '{}': check the path", path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parseConfig(text.str(), overrides, path);
+}
+
+std::string toToml(const Config& config) {
+  Config copy = config;
+  TableWriter writer;
+  describeConfig(copy, writer);
+  std::ostringstream out;
+  out << writer.table << "\n";
+  return out.str();
+}
+
+}  // namespace pagefl

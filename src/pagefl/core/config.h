@@ -1,0 +1,124 @@
+// The experiment configuration: typed sections with defaults, read from TOML plus dotted
+// `key=value` overrides. Every field is declared once, in describeConfig(), which drives
+// loading, range checks, unknown-key detection and writing the resolved config.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace pagefl {
+
+struct RunConfig {
+  std::string name = "experiment";
+  std::int64_t seed = 1;
+  std::int64_t rounds = 10;
+  std::int64_t workers = 1;
+  std::string output_dir = "runs";
+  bool progress = true;
+};
+
+struct DataConfig {
+  std::string source = "fashion-mnist";
+  std::string path;  // empty: the source's default location
+  std::int64_t train_subset = 0;  // 0: all
+  std::int64_t test_subset = 0;   // 0: all
+  std::string leaf_train;
+  std::string leaf_test;
+  std::string leaf_server_test;
+  std::vector<std::int64_t> leaf_sample_shape;  // empty: flat feature vectors
+};
+
+struct SyntheticConfig {
+  std::int64_t num_clients = 100;
+  std::int64_t dimension = 30;
+  std::int64_t classes = 30;
+  std::int64_t samples_per_client = 375;
+  double alpha = 0.0;
+  double beta = 1.0;
+  bool iid_solution = true;
+  double server_fraction = 0.2;
+};
+
+struct PartitionConfig {
+  std::string scheme = "dirichlet";
+  std::int64_t num_clients = 10;
+  double alpha = 0.5;
+  std::int64_t min_size = 10;
+  std::int64_t max_retries = 100;
+  std::int64_t shards_per_client = 2;
+  double train_fraction = 0.7;
+};
+
+struct ModelConfig {
+  std::string name = "cnn";
+  std::vector<std::int64_t> hidden = {200};
+  std::string init = "default";
+};
+
+struct TrainConfig {
+  double lr = 0.01;
+  double momentum = 0.0;
+  double weight_decay = 0.0;
+  double clip_norm = 0.0;  // 0: no clipping
+  std::int64_t epochs = 1;
+  std::int64_t batch_size = 32;
+};
+
+struct AlgorithmConfig {
+  std::string name = "fedavg";
+  double participation = 1.0;
+  double fedprox_mu = 0.01;
+  std::int64_t finetune_epochs = 1;
+  double finetune_lr = 0.0;  // 0: train.lr
+};
+
+struct EvalConfig {
+  std::int64_t every = 1;
+  bool personal_on_server = false;  // the optional P->S stream
+  std::int64_t batch_size = 1000;
+};
+
+struct Config {
+  RunConfig run;
+  DataConfig data;
+  SyntheticConfig synthetic;
+  PartitionConfig partition;
+  ModelConfig model;
+  TrainConfig train;
+  AlgorithmConfig algorithm;
+  EvalConfig eval;
+};
+
+struct Bounds {
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+};
+
+// Visits every config field with its dotted key, its constraint and a one-line description.
+class ConfigFieldVisitor {
+ public:
+  virtual ~ConfigFieldVisitor() = default;
+  virtual void integer(const std::string& key, std::int64_t& value, Bounds bounds, const char* help) = 0;
+  virtual void real(const std::string& key, double& value, Bounds bounds, const char* help) = 0;
+  virtual void flag(const std::string& key, bool& value, const char* help) = 0;
+  // `choices` empty: any text.
+  virtual void text(const std::string& key, std::string& value, const std::vector<std::string>& choices,
+                    const char* help) = 0;
+  virtual void integers(const std::string& key, std::vector<std::int64_t>& value, Bounds bounds,
+                        const char* help) = 0;
+};
+
+void describeConfig(Config& config, ConfigFieldVisitor& visitor);
+
+// Reads a TOML file (empty path: defaults only) and applies `key=value` overrides.
+// Throws pagefl::Error naming the file, key and what to fix.
+Config loadConfig(const std::string& path, const std::vector<std::string>& overrides = {});
+Config parseConfig(const std::string& toml_text, const std::vector<std::string>& overrides = {},
+                   const std::string& origin = "<config>");
+
+// The fully resolved config as TOML, with every field present.
+std::string toToml(const Config& config);
+
+}  // namespace pagefl

@@ -1,0 +1,71 @@
+// The single declaration of every config field: key, constraint, and what it means.
+#include "pagefl/core/config.h"
+
+namespace pagefl {
+
+void describeConfig(Config& c, ConfigFieldVisitor& v) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+
+  v.text("run.name", c.run.name, {}, "name of the run; its directory is <output_dir>/<name>");
+  v.integer("run.seed", c.run.seed, {0, 9.0e15}, "seed of every random stream of the run");
+  v.integer("run.rounds", c.run.rounds, {1, 1e7}, "number of federated rounds");
+  v.integer("run.workers", c.run.workers, {1, 1024}, "worker threads, each with one model replica");
+  v.text("run.output_dir", c.run.output_dir, {}, "where run directories are created");
+  v.flag("run.progress", c.run.progress, "show a progress bar on the terminal");
+
+  v.text("data.source", c.data.source,
+         {"fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic", "leaf"}, "dataset to federate");
+  v.text("data.path", c.data.path, {}, "directory of the dataset files (empty: the source's default)");
+  v.integer("data.train_subset", c.data.train_subset, {0, 1e12}, "use a random subset of this many samples (0: all)");
+  v.integer("data.test_subset", c.data.test_subset, {0, 1e12}, "server test samples to keep (0: all)");
+  v.text("data.leaf_train", c.data.leaf_train, {}, "LEAF JSON with each client's local train data");
+  v.text("data.leaf_test", c.data.leaf_test, {}, "LEAF JSON with each client's local test data");
+  v.text("data.leaf_server_test", c.data.leaf_server_test, {},
+         "LEAF JSON whose samples (all users pooled) form the server test set (empty: pool the clients' test data)");
+  v.integers("data.leaf_sample_shape", c.data.leaf_sample_shape, {1, 1e9},
+             "reshape LEAF feature vectors to this shape, e.g. [1, 28, 28] (empty: keep flat)");
+
+  v.integer("synthetic.num_clients", c.synthetic.num_clients, {1, 1e6}, "clients generated");
+  v.integer("synthetic.dimension", c.synthetic.dimension, {1, 1e5}, "features per sample");
+  v.integer("synthetic.classes", c.synthetic.classes, {2, 1e5}, "number of classes");
+  v.integer("synthetic.samples_per_client", c.synthetic.samples_per_client, {2, 1e8}, "samples per client");
+  v.real("synthetic.alpha", c.synthetic.alpha, {0, inf}, "spread of the clients' label models");
+  v.real("synthetic.beta", c.synthetic.beta, {0, inf}, "spread of the clients' feature means");
+  v.flag("synthetic.iid_solution", c.synthetic.iid_solution, "one label model shared by all clients");
+  v.real("synthetic.server_fraction", c.synthetic.server_fraction, {0, 0.99},
+         "last fraction of each client's samples pooled into the server test set");
+
+  v.text("partition.scheme", c.partition.scheme, {"iid", "dirichlet", "shards", "natural"},
+         "how samples are spread over clients");
+  v.integer("partition.num_clients", c.partition.num_clients, {1, 1e6}, "clients (ignored by natural)");
+  v.real("partition.alpha", c.partition.alpha, {1e-6, inf}, "Dirichlet concentration: lower is more skewed");
+  v.integer("partition.min_size", c.partition.min_size, {0, 1e12}, "Dirichlet: smallest client allowed");
+  v.integer("partition.max_retries", c.partition.max_retries, {1, 1e6}, "Dirichlet: draws before giving up");
+  v.integer("partition.shards_per_client", c.partition.shards_per_client, {1, 1e6}, "shards: label-sorted shards per client");
+  v.real("partition.train_fraction", c.partition.train_fraction, {0.01, 1.0},
+         "share of each client's samples used for local training; the rest is its local test");
+
+  v.text("model.name", c.model.name, {"logreg", "mlp", "cnn"}, "model architecture");
+  v.integers("model.hidden", c.model.hidden, {1, 1e6}, "MLP hidden layer widths");
+  v.text("model.init", c.model.init, {"default", "zeros"}, "initial global parameters");
+
+  v.real("train.lr", c.train.lr, {0, 1e4}, "local SGD learning rate");
+  v.real("train.momentum", c.train.momentum, {0, 0.999999}, "local SGD momentum");
+  v.real("train.weight_decay", c.train.weight_decay, {0, 1e3}, "local SGD weight decay");
+  v.real("train.clip_norm", c.train.clip_norm, {0, inf}, "gradient-norm clipping threshold (0: off)");
+  v.integer("train.epochs", c.train.epochs, {1, 1e5}, "local epochs per round");
+  v.integer("train.batch_size", c.train.batch_size, {1, 1e7}, "local minibatch size");
+
+  v.text("algorithm.name", c.algorithm.name, {"fedavg", "fedprox", "local", "fedavg-ft"}, "federated algorithm");
+  v.real("algorithm.participation", c.algorithm.participation, {1e-9, 1.0}, "fraction of clients per round");
+  v.real("algorithm.fedprox_mu", c.algorithm.fedprox_mu, {0, inf}, "FedProx proximal weight mu");
+  v.integer("algorithm.finetune_epochs", c.algorithm.finetune_epochs, {0, 1e5},
+            "FedAvg+FT: epochs of fine-tuning the global model for the personalised model");
+  v.real("algorithm.finetune_lr", c.algorithm.finetune_lr, {0, 1e4}, "FedAvg+FT: fine-tuning lr (0: train.lr)");
+
+  v.integer("eval.every", c.eval.every, {1, 1e7}, "evaluate every this many rounds (the last round always)");
+  v.flag("eval.personal_on_server", c.eval.personal_on_server, "also compute P->S: each trained model on the server test");
+  v.integer("eval.batch_size", c.eval.batch_size, {1, 1e7}, "evaluation batch size");
+}
+
+}  // namespace pagefl

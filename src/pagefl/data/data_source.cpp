@@ -1,0 +1,132 @@
+#include "pagefl/data/data_source.h"
+
+#include <torch/torch.h>
+
+#include "pagefl/core/error.h"
+#include "pagefl/data/cifar_reader.h"
+#include "pagefl/data/idx_reader.h"
+#include "pagefl/data/leaf_json.h"
+#include "pagefl/data/synthetic.h"
+
+namespace pagefl {
+namespace {
+
+// Published per-channel statistics of each image dataset's training split. Fixed constants, not
+// statistics of the pooled data, so no client's data informs another's preprocessing.
+struct ChannelStats {
+  std::vector<float> mean, std;
+};
+
+ChannelStats imageStats(const std::string& source) {
+  if (source == "mnist") return {{0.1307f}, {0.3081f}};
+  if (source == "fashion-mnist") return {{0.2860f}, {0.3530f}};
+  if (source == "cifar10") return {{0.4914f, 0.4822f, 0.4465f}, {0.2470f, 0.2435f, 0.2616f}};
+  return {{0.5071f, 0.4865f, 0.4409f}, {0.2673f, 0.2564f, 0.2762f}};  // cifar100
+}
+
+Dataset standardise(Dataset data, const ChannelStats& stats) {
+  auto shape = std::vector<std::int64_t>{1, static_cast<std::int64_t>(stats.mean.size()), 1, 1};
+  auto mean = torch::tensor(stats.mean).view(shape);
+  auto std = torch::tensor(stats.std).view(shape);
+  data.x.sub_(mean).div_(std);
+  return data;
+}
+
+std::int64_t countClasses(const std::vector<const Dataset*>& parts) {
+  std::int64_t classes = 0;
+  for (const Dataset* part : parts)
+    if (part->size() > 0) classes = std::max(classes, part->y.max().item<std::int64_t>() + 1);
+  return classes;
+}
+
+Dataset randomSubset(const Dataset& data, std::int64_t count, const RngStreams& streams, std::int64_t which) {
+  if (count <= 0 || count >= data.size()) return data;
+  auto gen = streams.torchGenerator(Purpose::Subset, which);
+  auto picked = torch::randperm(data.size(), gen, torch::kInt64).slice(0, 0, count);
+  picked = std::get<0>(picked.sort());
+  return data.select(picked);
+}
+
+SourceData loadLeaf(const DataConfig& config) {
+  if (config.leaf_train.empty() || config.leaf_test.empty())
+    throw Error("data.source = \"leaf\" needs data.leaf_train and data.leaf_test (LEAF JSON files)");
+  auto train = readLeafJson(config.leaf_train, config.leaf_sample_shape);
+  auto test = readLeafJson(config.leaf_test, config.leaf_sample_shape);
+  if (train.size() != test.size())
+    throw Error("'{}' has {} users but '{}' has {}: train and test files must list the same users", config.leaf_train,
+                train.size(), config.leaf_test, test.size());
+
+  SourceData out;
+  std::vector<Dataset> pooled_tests;
+  for (std::size_t u = 0; u < train.size(); ++u) {
+    if (train[u].name != test[u].name)
+      throw Error("user {} is '{}' in '{}' but '{}' in '{}': list users in the same order", u, train[u].name,
+                  config.leaf_train, test[u].name, config.leaf_test);
+    out.natural.push_back({train[u].name, train[u].data, test[u].data});
+    pooled_tests.push_back(test[u].data);
+  }
+  if (config.leaf_server_test.empty()) {
+    out.server_test = concatenate(pooled_tests);
+  } else {
+    std::vector<Dataset> parts;
+    for (auto& user : readLeafJson(config.leaf_server_test, config.leaf_sample_shape)) parts.push_back(user.data);
+    out.server_test = concatenate(parts);
+  }
+  std::vector<const Dataset*> all = {&out.server_test};
+  for (auto& client : out.natural) all.insert(all.end(), {&client.local, &client.test});
+  out.num_classes = countClasses(all);
+  return out;
+}
+
+}  // namespace
+
+std::string defaultDataPath(const std::string& source) {
+  if (source == "fashion-mnist") return "/usr/share/datasets/fashion-mnist";
+  return "";
+}
+
+SourceData loadSource(const Config& config, const RngStreams& streams) {
+  const DataConfig& data = config.data;
+  const std::string path = data.path.empty() ? defaultDataPath(data.source) : data.path;
+  SourceData out;
+
+  if (data.source == "fashion-mnist" || data.source == "mnist") {
+    if (path.empty()) throw Error("data.source = \"{}\" needs data.path: the directory with its IDX files", data.source);
+    auto stats = imageStats(data.source);
+    out.pool = standardise(readIdxImagesAndLabels(findIdxFile(path, "train-images-idx3-ubyte"),
+                                                  findIdxFile(path, "train-labels-idx1-ubyte")),
+                           stats);
+    out.server_test = standardise(readIdxImagesAndLabels(findIdxFile(path, "t10k-images-idx3-ubyte"),
+                                                         findIdxFile(path, "t10k-labels-idx1-ubyte")),
+                                  stats);
+    out.num_classes = 10;
+  } else if (data.source == "cifar10" || data.source == "cifar100") {
+    if (path.empty()) throw Error("data.source = \"{}\" needs data.path: the extracted binary directory", data.source);
+    auto variant = data.source == "cifar10" ? CifarVariant::Cifar10 : CifarVariant::Cifar100;
+    out.pool = standardise(readCifarBinary(cifarTrainFiles(path, variant), variant), imageStats(data.source));
+    out.server_test = standardise(readCifarBinary(cifarTestFiles(path, variant), variant), imageStats(data.source));
+    out.num_classes = variant == CifarVariant::Cifar10 ? 10 : 100;
+  } else if (data.source == "synthetic") {
+    SyntheticData synthetic = generateSynthetic(config.synthetic, streams);
+    for (std::size_t i = 0; i < synthetic.client_local.size(); ++i)
+      out.natural.push_back({fmt::format("client_{}", i), synthetic.client_local[i], Dataset{}});
+    out.server_test = synthetic.server_test;
+    out.num_classes = config.synthetic.classes;
+  } else if (data.source == "leaf") {
+    out = loadLeaf(data);
+  } else {
+    throw Error("unknown data.source '{}'", data.source);
+  }
+
+  if (out.pool.size() == 0 && !out.natural.empty() && config.partition.scheme != "natural") {
+    std::vector<Dataset> parts;
+    for (auto& client : out.natural) parts.push_back(client.local);
+    out.pool = concatenate(parts);
+  }
+  out.pool = randomSubset(out.pool, data.train_subset, streams, 0);
+  out.server_test = randomSubset(out.server_test, data.test_subset, streams, 1);
+  if (out.server_test.size() == 0) throw Error("the server test set of data.source = \"{}\" is empty", data.source);
+  return out;
+}
+
+}  // namespace pagefl

@@ -1,0 +1,32 @@
+// Loads the configured dataset as it comes, before partitioning: a pool of samples to spread over
+// clients, or natural per-client groups, plus the server's test set.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pagefl/core/config.h"
+#include "pagefl/core/rng.h"
+#include "pagefl/data/dataset.h"
+
+namespace pagefl {
+
+struct NaturalClient {
+  std::string name;
+  Dataset local;  // all the client's data, or its train data when `test` is given
+  Dataset test;   // explicit local test data (LEAF); empty: split `local`
+};
+
+struct SourceData {
+  Dataset pool;                         // samples to partition (empty for natural-only sources)
+  std::vector<NaturalClient> natural;   // the source's own clients (LEAF users, synthetic clients)
+  Dataset server_test;
+  std::int64_t num_classes = 0;
+};
+
+SourceData loadSource(const Config& config, const RngStreams& streams);
+
+// The directory a source reads when data.path is empty.
+std::string defaultDataPath(const std::string& source);
+
+}  // namespace pagefl

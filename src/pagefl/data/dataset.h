@@ -1,0 +1,30 @@
+// A labelled sample set held as two tensors: features x (float, [N, ...]) and labels y (int64, [N]).
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace pagefl {
+
+struct Dataset {
+  torch::Tensor x;
+  torch::Tensor y;
+
+  std::int64_t size() const { return y.defined() ? y.size(0) : 0; }
+  Dataset slice(std::int64_t begin, std::int64_t end) const { return {x.slice(0, begin, end), y.slice(0, begin, end)}; }
+  Dataset select(const torch::Tensor& indices) const { return {x.index_select(0, indices), y.index_select(0, indices)}; }
+  std::vector<std::int64_t> sampleShape() const {
+    auto sizes = x.sizes();
+    return {sizes.begin() + 1, sizes.end()};
+  }
+};
+
+// Concatenates datasets with the same sample shape, in order.
+Dataset concatenate(const std::vector<Dataset>& parts);
+
+// Label counts, one entry per class.
+std::vector<std::int64_t> labelHistogram(const torch::Tensor& labels, std::int64_t num_classes);
+
+}  // namespace pagefl

@@ -1,0 +1,122 @@
+#include "pagefl/data/federated_dataset.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "pagefl/core/error.h"
+#include "pagefl/core/rng.h"
+#include "pagefl/data/data_source.h"
+#include "pagefl/data/leaf_json.h"
+#include "pagefl/data/partition.h"
+
+namespace pagefl {
+namespace {
+
+ClientIndices partitionPool(const Config& config, const SourceData& source, const RngStreams& streams) {
+  const PartitionConfig& p = config.partition;
+  auto rng = streams.engine(Purpose::Partition);
+  if (source.pool.size() == 0)
+    throw Error("data.source = \"{}\" has no pooled samples to partition", config.data.source);
+  if (p.scheme == "iid") return partitionIid(source.pool.size(), p.num_clients, rng);
+  if (p.scheme == "dirichlet")
+    return partitionDirichlet(source.pool.y, source.num_classes, p.num_clients, p.alpha, p.min_size, p.max_retries,
+                              rng);
+  if (p.scheme == "shards") return partitionShards(source.pool.y, p.num_clients, p.shards_per_client, rng);
+  throw Error("unknown partition.scheme '{}'", p.scheme);
+}
+
+// How many of a client's n samples train; keeps at least one sample on each side when it can.
+std::int64_t trainCount(std::int64_t n, double fraction) {
+  auto count = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(n)));
+  const std::int64_t most = fraction < 1.0 && n >= 2 ? n - 1 : n;
+  return std::clamp(count, std::min<std::int64_t>(1, n), most);
+}
+
+}  // namespace
+
+FederatedDataset buildFederatedDataset(const Config& config) {
+  const RngStreams streams(static_cast<std::uint64_t>(config.run.seed));
+  SourceData source = loadSource(config, streams);
+  const bool natural = config.partition.scheme == "natural";
+  if (natural && source.natural.empty())
+    throw Error("partition.scheme = \"natural\" needs a naturally partitioned source (synthetic or leaf), not \"{}\"",
+                config.data.source);
+
+  // Each client as (train, test) parts, in client order.
+  std::vector<Dataset> parts;
+  FederatedDataset out;
+  std::int64_t offset = 0;
+  auto addClient = [&](std::string name, const Dataset& train, const Dataset& test) {
+    parts.push_back(train);
+    parts.push_back(test);
+    ClientShard shard{std::move(name), offset, offset + train.size(), offset + train.size() + test.size()};
+    offset = shard.end;
+    out.clients.push_back(shard);
+  };
+  auto splitAndAdd = [&](std::string name, const Dataset& local, std::int64_t client) {
+    auto gen = streams.torchGenerator(Purpose::LocalSplit, kNoRound, client);
+    auto order = torch::randperm(local.size(), gen, torch::kInt64);
+    std::int64_t n_train = trainCount(local.size(), config.partition.train_fraction);
+    addClient(std::move(name), local.select(order.slice(0, 0, n_train)), local.select(order.slice(0, n_train)));
+  };
+
+  if (natural) {
+    for (std::size_t c = 0; c < source.natural.size(); ++c) {
+      const NaturalClient& client = source.natural[c];
+      if (client.test.size() > 0)
+        addClient(client.name, client.local, client.test);
+      else
+        splitAndAdd(client.name, client.local, static_cast<std::int64_t>(c));
+    }
+  } else {
+    ClientIndices indices = partitionPool(config, source, streams);
+    for (std::size_t c = 0; c < indices.size(); ++c) {
+      auto idx = torch::tensor(indices[c], torch::kInt64);
+      splitAndAdd(fmt::format("client_{}", c), source.pool.select(idx), static_cast<std::int64_t>(c));
+    }
+  }
+
+  out.local = concatenate(parts);
+  out.local.x = out.local.x.contiguous();
+  out.server_test = source.server_test;
+  out.num_classes = source.num_classes;
+  if (out.local.sampleShape() != out.server_test.sampleShape())
+    throw Error("client samples have shape [{}] but server test samples [{}]: the data files do not match",
+                fmt::join(out.local.sampleShape(), ", "), fmt::join(out.server_test.sampleShape(), ", "));
+  return out;
+}
+
+std::string partitionReport(const FederatedDataset& data) {
+  std::string out = fmt::format("{} clients, {} classes, {} local samples, {} server test samples\n",
+                                data.numClients(), data.num_classes, data.local.size(), data.server_test.size());
+  out += fmt::format("{:<14} {:>7} {:>7}  label histogram (local train + test, classes 0..{})\n", "client", "train",
+                     "test", data.num_classes - 1);
+  for (std::int64_t c = 0; c < data.numClients(); ++c) {
+    const ClientShard& shard = data.clients[c];
+    auto histogram = labelHistogram(data.local.y.slice(0, shard.begin, shard.end), data.num_classes);
+    out += fmt::format("{:<14} {:>7} {:>7}  {}\n", shard.name, shard.trainSize(), shard.testSize(),
+                       fmt::join(histogram, " "));
+  }
+  return out;
+}
+
+void exportLeaf(const FederatedDataset& data, const std::string& directory) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) throw Error("cannot create export directory '{}': {}", directory, error.message());
+  std::vector<LeafUser> train, test;
+  for (std::int64_t c = 0; c < data.numClients(); ++c) {
+    train.push_back({data.clients[c].name, data.clientTrain(c)});
+    test.push_back({data.clients[c].name, data.clientTest(c)});
+  }
+  auto dir = std::filesystem::path(directory);
+  writeLeafJson((dir / "train.json").string(), train);
+  writeLeafJson((dir / "test.json").string(), test);
+  writeLeafJson((dir / "server_test.json").string(), {{"server", data.server_test}});
+}
+
+}  // namespace pagefl

@@ -1,0 +1,43 @@
+// The data of a federated run: every client's local train and test samples, stored once,
+// contiguously, client after client, so a client's data is a zero-copy view; and the server's
+// test set. A deterministic function of (dataset, partition scheme and parameters, seed).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pagefl/core/config.h"
+#include "pagefl/data/dataset.h"
+
+namespace pagefl {
+
+struct ClientShard {
+  std::string name;
+  std::int64_t begin = 0;       // first train sample in FederatedDataset::local
+  std::int64_t train_end = 0;   // end of train = first test sample
+  std::int64_t end = 0;         // end of test
+  std::int64_t trainSize() const { return train_end - begin; }
+  std::int64_t testSize() const { return end - train_end; }
+};
+
+struct FederatedDataset {
+  Dataset local;
+  std::vector<ClientShard> clients;
+  Dataset server_test;
+  std::int64_t num_classes = 0;
+
+  std::int64_t numClients() const { return static_cast<std::int64_t>(clients.size()); }
+  Dataset clientTrain(std::int64_t c) const { return local.slice(clients[c].begin, clients[c].train_end); }
+  Dataset clientTest(std::int64_t c) const { return local.slice(clients[c].train_end, clients[c].end); }
+  std::vector<std::int64_t> sampleShape() const { return server_test.sampleShape(); }
+};
+
+FederatedDataset buildFederatedDataset(const Config& config);
+
+// A per-client table: sizes and label histogram, for `pagefl partition`.
+std::string partitionReport(const FederatedDataset& data);
+
+// Writes train.json, test.json (one LEAF user per client) and server_test.json into `directory`.
+void exportLeaf(const FederatedDataset& data, const std::string& directory);
+
+}  // namespace pagefl

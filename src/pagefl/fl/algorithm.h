@@ -1,0 +1,73 @@
+// The Algorithm seam. An algorithm is a server half and a client half that talk only through
+// ServerMessage and ClientUpdate. Neither half knows whether it runs in the simulator or in a
+// deployment: the simulator calls both in one process, the network layer calls each where it lives.
+#pragma once
+
+#include <torch/types.h>
+
+#include <memory>
+#include <vector>
+
+#include "pagefl/core/config.h"
+#include "pagefl/core/rng.h"
+#include "pagefl/data/dataset.h"
+#include "pagefl/fl/client_state.h"
+#include "pagefl/fl/messages.h"
+#include "pagefl/nn/flat_model.h"
+#include "pagefl/nn/local_training.h"
+
+namespace pagefl {
+
+// What a client half may use for one round of local work.
+struct ClientContext {
+  std::int64_t client = -1;
+  Dataset train;
+  Dataset test;
+  FlatModel& model;          // a scratch replica: its parameters are whatever the client loads
+  ClientState& state;        // this client's persistent state
+  const RngStreams& streams;
+};
+
+// Evaluation on the server's test set, as the server half sees it (parallel in the simulator).
+class ServerEvaluator {
+ public:
+  virtual ~ServerEvaluator() = default;
+  virtual EvalResult evaluate(const torch::Tensor& params) = 0;
+  virtual std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params) = 0;
+};
+
+class ServerAlgorithm {
+ public:
+  virtual ~ServerAlgorithm() = default;
+  virtual void initialise(const torch::Tensor& initial_params) { global_ = initial_params.clone(); }
+  virtual ServerMessage configureRound(std::int64_t round);
+  // Folds the round's sound updates (ordered by client id) into the global model. Returns
+  // server-side metrics worth logging for the round.
+  virtual Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates,
+                            ServerEvaluator& evaluator) = 0;
+  const torch::Tensor& global() const { return global_; }
+
+ protected:
+  torch::Tensor global_;
+};
+
+// Called concurrently for different clients: implementations keep per-client state only in
+// ClientContext::state.
+class ClientAlgorithm {
+ public:
+  virtual ~ClientAlgorithm() = default;
+  virtual ClientUpdate run(const ServerMessage& message, ClientContext& context) const = 0;
+};
+
+struct Algorithm {
+  std::unique_ptr<ServerAlgorithm> server;
+  std::unique_ptr<ClientAlgorithm> client;
+};
+
+// Builds the algorithm named by config.algorithm.name.
+Algorithm makeAlgorithm(const Config& config);
+
+// Local SGD options from the [train] section.
+SgdOptions sgdOptions(const TrainConfig& train);
+
+}  // namespace pagefl

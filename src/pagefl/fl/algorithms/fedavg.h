@@ -1,0 +1,39 @@
+// FedAvg (McMahan et al., AISTATS 2017) and FedProx (Li et al., MLSys 2020).
+//
+// FedAvg: clients run local SGD from the global model; the server takes the average of the
+// uploads weighted by local training samples.
+// FedProx: FedAvg plus the proximal term (mu/2)||w - w_global||^2 in every local step, whose
+// gradient mu (w - w_global) is added to each minibatch gradient. mu = 0 is FedAvg exactly.
+//
+// Streams: G->L is the received global model; P->L is the freshly trained local model (the
+// "personalised" model of plain FedAvg is the global model after its local epochs).
+#pragma once
+
+#include "pagefl/fl/algorithm.h"
+
+namespace pagefl {
+
+class FedAvgServer : public ServerAlgorithm {
+ public:
+  // Rounds without any upload (e.g. local-only training) leave the global model unchanged.
+  Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) override;
+};
+
+class FedAvgClient : public ClientAlgorithm {
+ public:
+  FedAvgClient(SgdOptions sgd, std::int64_t eval_batch_size, double proximal_mu)
+      : sgd_(sgd), eval_batch_size_(eval_batch_size), mu_(proximal_mu) {}
+  ClientUpdate run(const ServerMessage& message, ClientContext& context) const override;
+
+ protected:
+  // Loads the global model, records G->L, trains, and packs the upload; the model is left trained.
+  ClientUpdate trainFromGlobal(const ServerMessage& message, ClientContext& context) const;
+  std::int64_t evalBatchSize() const { return eval_batch_size_; }
+
+ private:
+  SgdOptions sgd_;
+  std::int64_t eval_batch_size_;
+  double mu_;
+};
+
+}  // namespace pagefl

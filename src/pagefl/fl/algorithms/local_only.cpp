@@ -1,0 +1,30 @@
+#include "pagefl/fl/algorithms/local_only.h"
+
+#include "pagefl/fl/streams.h"
+
+namespace pagefl {
+
+ClientUpdate LocalOnlyClient::run(const ServerMessage& message, ClientContext& context) const {
+  ClientUpdate update;
+  update.client = context.client;
+  update.round = message.round;
+  FlatModel& model = context.model;
+  if (message.evaluate) {
+    model.load(message.global);
+    streams::record(update.metrics, streams::kGlobalOnLocal, evaluate(model, context.test, eval_batch_size_));
+  }
+  torch::Tensor& personal = context.state.tensor("personal_model");
+  if (!personal.defined()) personal = message.global.clone();
+  model.load(personal);
+  auto rng = context.streams.engine(Purpose::Shuffle, message.round, context.client);
+  TrainStats stats = trainSgd(model, context.train, sgd_, rng);
+  personal.copy_(model.params());
+  update.num_samples = context.train.size();
+  update.metrics["train_loss"] = stats.mean_loss;
+  update.metrics["train_samples"] = static_cast<double>(stats.samples);
+  if (message.evaluate)
+    streams::record(update.metrics, streams::kPersonalOnLocal, evaluate(model, context.test, eval_batch_size_));
+  return update;
+}
+
+}  // namespace pagefl

@@ -1,0 +1,35 @@
+// The messages the two halves of an Algorithm exchange. They carry flat parameters, named
+// tensors and named numbers only, so they travel unchanged in-process or over the network.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace pagefl {
+
+using Metrics = std::map<std::string, double>;
+using NamedTensors = std::map<std::string, torch::Tensor>;
+
+// Server -> client at the start of a round.
+struct ServerMessage {
+  std::int64_t round = 0;
+  torch::Tensor global;   // flat global parameters
+  NamedTensors tensors;   // extra algorithm state (e.g. a server control variate)
+  Metrics settings;       // per-round settings for the clients
+  bool evaluate = false;  // whether clients compute the G->L and P->L streams this round
+};
+
+// Client -> server at the end of its local work.
+struct ClientUpdate {
+  std::int64_t client = -1;
+  std::int64_t round = 0;
+  torch::Tensor params;          // trained flat parameters; undefined when there is nothing to aggregate
+  std::int64_t num_samples = 0;  // local training samples (FedAvg's aggregation weight)
+  NamedTensors tensors;
+  Metrics metrics;               // "train_loss", and on evaluated rounds the streams (see streams.h)
+};
+
+}  // namespace pagefl

@@ -1,0 +1,73 @@
+#include "pagefl/nn/flat_model.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "pagefl/core/error.h"
+
+namespace pagefl {
+
+void ParamLayout::add(std::string name, std::vector<std::int64_t> shape) {
+  std::int64_t numel = 1;
+  for (std::int64_t d : shape) numel *= d;
+  entries_.push_back({std::move(name), std::move(shape), size_, numel});
+  size_ += numel;
+}
+
+const ParamEntry& ParamLayout::find(const std::string& name) const {
+  for (const ParamEntry& entry : entries_)
+    if (entry.name == name) return entry;
+  throw Error("the model has no parameter named '{}'", name);
+}
+
+FlatModel::FlatModel(std::shared_ptr<Network> network) : network_(std::move(network)) {
+  auto named = network_->named_parameters(/*recurse=*/true);
+  for (const auto& item : named) layout_.add(item.key(), item.value().sizes().vec());
+  params_ = torch::zeros({layout_.size()}, torch::kFloat32);
+  grads_ = torch::zeros({layout_.size()}, torch::kFloat32);
+
+  torch::NoGradGuard no_grad;
+  std::size_t i = 0;
+  for (auto& item : named) {
+    const ParamEntry& entry = layout_.entries()[i++];
+    torch::Tensor& param = item.value();
+    auto view = params_.slice(0, entry.offset, entry.offset + entry.numel).view(entry.shape);
+    view.copy_(param);
+    param.set_data(view);
+    // Autograd accumulates into an existing gradient in place, so gradients land in grads_.
+    param.mutable_grad() = grads_.slice(0, entry.offset, entry.offset + entry.numel).view(entry.shape);
+  }
+}
+
+void FlatModel::load(const torch::Tensor& flat) {
+  if (flat.dim() != 1 || flat.numel() != params_.numel())
+    throw Error("parameter vector has {} values but the model's layout needs {}", flat.numel(), params_.numel());
+  torch::NoGradGuard no_grad;
+  params_.copy_(flat);
+}
+
+torch::Tensor initialParameters(const ParamLayout& layout, const std::string& init, at::Generator generator) {
+  auto flat = torch::zeros({layout.size()}, torch::kFloat32);
+  if (init == "zeros") return flat;
+  if (init != "default") throw Error("unknown model.init '{}'; choose default or zeros", init);
+
+  auto fanIn = [](const std::vector<std::int64_t>& shape) {
+    std::int64_t fan = 1;
+    for (std::size_t d = 1; d < shape.size(); ++d) fan *= shape[d];
+    return fan;
+  };
+  for (const ParamEntry& entry : layout.entries()) {
+    std::int64_t fan = 1;
+    const std::string suffix = ".bias";
+    if (entry.name.size() > suffix.size() && entry.name.ends_with(suffix))
+      fan = fanIn(layout.find(entry.name.substr(0, entry.name.size() - suffix.size()) + ".weight").shape);
+    else
+      fan = fanIn(entry.shape);
+    const double bound = 1.0 / std::sqrt(static_cast<double>(std::max<std::int64_t>(fan, 1)));
+    flat.slice(0, entry.offset, entry.offset + entry.numel).uniform_(-bound, bound, generator);
+  }
+  return flat;
+}
+
+}  // namespace pagefl

@@ -1,0 +1,27 @@
+// The model zoo. Every model maps a batch [N, ...sample shape] to class logits [N, classes].
+#pragma once
+
+#include <torch/nn/module.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pagefl {
+
+class Network : public torch::nn::Module {
+ public:
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+};
+
+struct ModelSpec {
+  std::string name;                     // logreg | mlp | cnn
+  std::vector<std::int64_t> sample_shape;
+  std::int64_t num_classes = 0;
+  std::vector<std::int64_t> hidden;     // MLP widths
+};
+
+// Throws pagefl::Error when the model cannot take the sample shape (e.g. a CNN on flat vectors).
+std::shared_ptr<Network> makeNetwork(const ModelSpec& spec);
+
+}  // namespace pagefl

@@ -1,0 +1,131 @@
+#include "pagefl/report/run_recorder.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "pagefl/core/error.h"
+#include "pagefl/fl/streams.h"
+#include "pagefl/report/client_aggregates.h"
+
+namespace pagefl {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+std::string freshDirectory(const std::string& parent, const std::string& name) {
+  fs::path candidate = fs::path(parent) / name;
+  for (int suffix = 2; fs::exists(candidate); ++suffix) candidate = fs::path(parent) / fmt::format("{}-{}", name, suffix);
+  std::error_code error;
+  fs::create_directories(candidate, error);
+  if (error) throw Error("cannot create run directory '{}': {} (check run.output_dir)", candidate.string(), error.message());
+  return candidate.string();
+}
+
+std::ofstream openFile(const std::string& directory, const char* name) {
+  std::ofstream out(fs::path(directory) / name);
+  if (!out) throw Error("cannot write '{}' in run directory '{}'", name, directory);
+  return out;
+}
+
+json toJson(const ClientAggregate& a) {
+  return {{"mean", a.mean}, {"weighted_mean", a.weighted_mean}, {"std", a.std}, {"worst", a.worst}, {"p10", a.p10}};
+}
+
+}  // namespace
+
+RunRecorder::RunRecorder(const Config& config)
+    : directory_(freshDirectory(config.run.output_dir, config.run.name)),
+      rounds_(openFile(directory_, "rounds.jsonl")),
+      clients_(openFile(directory_, "clients.jsonl")),
+      timing_(openFile(directory_, "timing.jsonl")) {
+  openFile(directory_, "config.toml") << toToml(config);
+}
+
+void RunRecorder::track(const std::string& series, double value, std::int64_t round) {
+  auto [it, fresh] = summary_.try_emplace(series, SeriesSummary{value, round, value, round});
+  SeriesSummary& s = it->second;
+  s.final_value = value;
+  s.final_round = round;
+  if (!fresh && value > s.best_value) s.best_value = value, s.best_round = round;
+}
+
+void RunRecorder::onRound(const RoundRecord& record) {
+  json line = {{"round", record.round}, {"evaluated", record.evaluated}, {"participants", record.clients.size()}};
+  if (!record.rejected.empty()) {
+    json rejected = json::array();
+    for (const auto& r : record.rejected) rejected.push_back({{"client", r.client}, {"reason", r.reason}});
+    line["rejected"] = rejected;
+  }
+  if (record.evaluated) {
+    line[streams::kGlobalOnServer] = {{"acc", record.global_on_server.accuracy()},
+                                      {"loss", record.global_on_server.loss()}};
+    track("g2s_acc", record.global_on_server.accuracy(), record.round);
+    for (const char* stream : {streams::kGlobalOnLocal, streams::kPersonalOnLocal, streams::kPersonalOnServer}) {
+      std::vector<double> accuracy, loss, weights;
+      for (const ClientRecord& client : record.clients) {
+        auto acc = client.metrics.find(streams::accuracyKey(stream));
+        if (acc == client.metrics.end()) continue;
+        accuracy.push_back(acc->second);
+        loss.push_back(client.metrics.at(streams::lossKey(stream)));
+        weights.push_back(static_cast<double>(
+            std::string(stream) == streams::kPersonalOnServer ? 1 : client.test_size));
+      }
+      if (accuracy.empty()) continue;
+      ClientAggregate acc = aggregateClients(accuracy, weights);
+      line[stream] = {{"acc", toJson(acc)}, {"loss", toJson(aggregateClients(loss, weights))}};
+      track(fmt::format("{}_acc_mean", stream), acc.mean, record.round);
+      if (std::string(stream) == streams::kPersonalOnLocal) {
+        track("p2l_acc_worst", acc.worst, record.round);
+        track("p2l_acc_p10", acc.p10, record.round);
+      }
+    }
+  }
+  if (!record.server_metrics.empty()) line["server"] = record.server_metrics;
+  rounds_ << line.dump() << "\n";
+
+  for (const ClientRecord& client : record.clients) {
+    json row = {{"round", record.round}, {"client", client.client}, {"train_size", client.train_size},
+                {"test_size", client.test_size}};
+    for (const auto& [key, value] : client.metrics) row[key] = value;
+    clients_ << row.dump() << "\n";
+  }
+  timing_ << json{{"round", record.round}, {"seconds", record.seconds}}.dump() << "\n";
+  rounds_.flush();
+  clients_.flush();
+  timing_.flush();
+  ++rounds_seen_;
+  total_seconds_ += record.seconds;
+}
+
+void RunRecorder::onFinish() {
+  json streams_json = json::object();
+  for (const auto& [series, s] : summary_)
+    streams_json[series] = {{"final", s.final_value}, {"final_round", s.final_round}, {"best", s.best_value},
+                            {"best_round", s.best_round}};
+  json summary = {{"rounds", rounds_seen_},
+                  {"seconds_total", total_seconds_},
+                  {"seconds_per_round", rounds_seen_ ? total_seconds_ / static_cast<double>(rounds_seen_) : 0.0},
+                  {"streams", streams_json}};
+  openFile(directory_, "summary.json") << summary.dump(2) << "\n";
+}
+
+std::string formatSummary(const std::map<std::string, SeriesSummary>& summary) {
+  static const std::map<std::string, std::string> kLabels = {
+      {"g2s_acc", "G->S global model, server test"},
+      {"g2l_acc_mean", "G->L global model, local tests (mean)"},
+      {"p2l_acc_mean", "P->L personal model, local tests (mean)"},
+      {"p2l_acc_worst", "P->L worst client"},
+      {"p2l_acc_p10", "P->L 10th percentile client"},
+      {"p2s_acc_mean", "P->S personal models, server test (mean)"}};
+  std::string out = fmt::format("{:<44} {:>16} {:>16}\n", "accuracy", "final (round)", "best (round)");
+  for (const auto& [series, s] : summary) {
+    auto label = kLabels.count(series) ? kLabels.at(series) : series;
+    out += fmt::format("{:<44} {:>8.2f}% ({:>4}) {:>8.2f}% ({:>4})\n", label, 100 * s.final_value, s.final_round,
+                       100 * s.best_value, s.best_round);
+  }
+  return out;
+}
+
+}  // namespace pagefl

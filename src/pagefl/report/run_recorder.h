@@ -1,0 +1,52 @@
+// Writes a run directory:
+//   config.toml     the resolved config
+//   rounds.jsonl    one line per round: G->S and the client aggregates of each stream
+//   clients.jsonl   one line per participating client per round
+//   timing.jsonl    wall time per round (kept apart: metrics files are identical across W)
+//   summary.json    final and best value of each stream
+#pragma once
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "pagefl/core/config.h"
+#include "pagefl/sim/round_record.h"
+
+namespace pagefl {
+
+// Final and best value of one series, with the rounds they come from.
+struct SeriesSummary {
+  double final_value = 0;
+  std::int64_t final_round = 0;
+  double best_value = 0;
+  std::int64_t best_round = 0;
+};
+
+class RunRecorder final : public RoundObserver {
+ public:
+  // Creates <output_dir>/<name>, or <name>-2, -3, ... when that exists, so no run is overwritten.
+  explicit RunRecorder(const Config& config);
+
+  const std::string& directory() const { return directory_; }
+  const std::map<std::string, SeriesSummary>& summary() const { return summary_; }
+  double totalSeconds() const { return total_seconds_; }
+
+  void onRound(const RoundRecord& record) override;
+  void onFinish() override;
+
+ private:
+  void track(const std::string& series, double value, std::int64_t round);
+
+  std::string directory_;
+  std::ofstream rounds_, clients_, timing_;
+  std::map<std::string, SeriesSummary> summary_;
+  std::int64_t rounds_seen_ = 0;
+  double total_seconds_ = 0;
+};
+
+// A readable table of a run's summary, for the terminal.
+std::string formatSummary(const std::map<std::string, SeriesSummary>& summary);
+
+}  // namespace pagefl

@@ -1,0 +1,44 @@
+// What one simulated (or deployed) round produced, handed to observers such as the metrics
+// writer and the progress bar.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pagefl/fl/messages.h"
+#include "pagefl/nn/local_training.h"
+
+namespace pagefl {
+
+struct ClientRecord {
+  std::int64_t client = -1;
+  std::int64_t train_size = 0;
+  std::int64_t test_size = 0;
+  Metrics metrics;  // the client's update metrics, plus p2s_* when P->S is on
+};
+
+struct RejectedUpdate {
+  std::int64_t client = -1;
+  std::string reason;
+};
+
+struct RoundRecord {
+  std::int64_t round = 0;
+  std::int64_t total_rounds = 0;
+  bool evaluated = false;
+  EvalResult global_on_server;  // G->S, on evaluated rounds
+  std::vector<ClientRecord> clients;  // participants, by client id
+  std::vector<RejectedUpdate> rejected;
+  Metrics server_metrics;
+  double seconds = 0.0;  // wall time of the round (kept out of the deterministic metrics files)
+};
+
+class RoundObserver {
+ public:
+  virtual ~RoundObserver() = default;
+  virtual void onRound(const RoundRecord& record) = 0;
+  virtual void onFinish() {}
+};
+
+}  // namespace pagefl

@@ -1,0 +1,148 @@
+#include "pagefl/sim/simulator.h"
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "pagefl/core/error.h"
+#include "pagefl/fl/aggregation.h"
+#include "pagefl/fl/streams.h"
+#include "pagefl/sim/worker_pool.h"
+
+namespace pagefl {
+namespace {
+
+// Server-test evaluation spread over the worker pool. The test set is cut into fixed chunks of
+// whole evaluation batches, summed in chunk order, so results are identical for any W.
+class PooledServerEvaluator final : public ServerEvaluator {
+ public:
+  PooledServerEvaluator(WorkerPool& pool, const Dataset& test, std::int64_t batch_size)
+      : pool_(pool), test_(test), batch_size_(batch_size) {}
+
+  EvalResult evaluate(const torch::Tensor& params) override {
+    const std::int64_t chunk = batch_size_;
+    const std::int64_t chunks = (test_.size() + chunk - 1) / chunk;
+    std::vector<EvalResult> parts(static_cast<std::size_t>(chunks));
+    pool_.forEach(chunks, [&](std::int64_t i, FlatModel& model) {
+      model.load(params);
+      parts[i] = pagefl::evaluate(model, test_.slice(i * chunk, std::min((i + 1) * chunk, test_.size())), batch_size_);
+    });
+    EvalResult total;
+    for (const EvalResult& part : parts) total += part;
+    return total;
+  }
+
+  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params) override {
+    std::vector<EvalResult> results(params.size());
+    pool_.forEach(static_cast<std::int64_t>(params.size()), [&](std::int64_t i, FlatModel& model) {
+      model.load(params[i]);
+      results[i] = pagefl::evaluate(model, test_, batch_size_);
+    });
+    return results;
+  }
+
+ private:
+  WorkerPool& pool_;
+  const Dataset& test_;
+  std::int64_t batch_size_;
+};
+
+bool isEvaluationRound(std::int64_t round, std::int64_t total, std::int64_t every) {
+  return round == 1 || round == total || round % every == 0;
+}
+
+}  // namespace
+
+Simulator::Simulator(const Config& config, const FederatedDataset& data) : config_(config), data_(data) {}
+
+std::vector<std::int64_t> Simulator::sampleParticipants(const RngStreams& streams, std::int64_t round,
+                                                        std::int64_t num_clients, double participation) {
+  std::vector<std::int64_t> clients(static_cast<std::size_t>(num_clients));
+  std::iota(clients.begin(), clients.end(), 0);
+  const auto count = std::clamp<std::int64_t>(
+      std::llround(participation * static_cast<double>(num_clients)), 1, num_clients);
+  if (count == num_clients) return clients;
+  auto rng = streams.engine(Purpose::Participation, round);
+  for (std::int64_t i = 0; i < count; ++i) {  // partial Fisher-Yates
+    std::uniform_int_distribution<std::int64_t> pick(i, num_clients - 1);
+    std::swap(clients[i], clients[pick(rng)]);
+  }
+  clients.resize(static_cast<std::size_t>(count));
+  std::sort(clients.begin(), clients.end());
+  return clients;
+}
+
+torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
+  const RngStreams streams(static_cast<std::uint64_t>(config_.run.seed));
+  const ModelSpec spec{config_.model.name, data_.sampleShape(), data_.num_classes, config_.model.hidden};
+  WorkerPool pool(config_.run.workers, [&] { return std::make_unique<FlatModel>(makeNetwork(spec)); });
+  const ParamLayout& layout = pool.replica(0).layout();
+
+  Algorithm algorithm = makeAlgorithm(config_);
+  algorithm.server->initialise(
+      initialParameters(layout, config_.model.init, streams.torchGenerator(Purpose::ModelInit)));
+  ClientStateStore store;
+  PooledServerEvaluator evaluator(pool, data_.server_test, config_.eval.batch_size);
+
+  const std::int64_t total = config_.run.rounds;
+  for (std::int64_t round = 1; round <= total; ++round) {
+    const auto started = std::chrono::steady_clock::now();
+    RoundRecord record;
+    record.round = round;
+    record.total_rounds = total;
+    record.evaluated = isEvaluationRound(round, total, config_.eval.every);
+
+    ServerMessage message = algorithm.server->configureRound(round);
+    message.evaluate = record.evaluated;
+    const std::vector<std::int64_t> participants =
+        sampleParticipants(streams, round, data_.numClients(), config_.algorithm.participation);
+
+    std::vector<ClientUpdate> updates(participants.size());
+    pool.forEach(static_cast<std::int64_t>(participants.size()), [&](std::int64_t i, FlatModel& replica) {
+      const std::int64_t client = participants[i];
+      ClientContext context{client, data_.clientTrain(client), data_.clientTest(client), replica, store.at(client),
+                            streams};
+      updates[i] = algorithm.client->run(message, context);
+    });
+
+    std::vector<ClientUpdate> sound;
+    for (ClientUpdate& update : updates) {
+      if (auto defect = findUpdateDefect(update, layout.size())) {
+        spdlog::warn("round {}: rejected the update of client {}: {}", round, update.client, *defect);
+        record.rejected.push_back({update.client, *defect});
+      } else {
+        sound.push_back(std::move(update));
+      }
+    }
+    if (sound.empty())
+      throw Error("round {}: every client's update was rejected ({}); the run cannot continue", round,
+                  record.rejected.front().reason);
+
+    if (record.evaluated && config_.eval.personal_on_server) {
+      std::vector<torch::Tensor> models;
+      std::vector<ClientUpdate*> owners;
+      for (ClientUpdate& update : sound)
+        if (update.params.defined()) models.push_back(update.params), owners.push_back(&update);
+      auto results = evaluator.evaluateEach(models);
+      for (std::size_t i = 0; i < owners.size(); ++i)
+        streams::record(owners[i]->metrics, streams::kPersonalOnServer, results[i]);
+    }
+
+    record.server_metrics = algorithm.server->aggregate(round, sound, evaluator);
+    if (record.evaluated) record.global_on_server = evaluator.evaluate(algorithm.server->global());
+
+    for (const ClientUpdate& update : sound) {
+      const ClientShard& shard = data_.clients[update.client];
+      record.clients.push_back({update.client, shard.trainSize(), shard.testSize(), update.metrics});
+    }
+    record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    for (RoundObserver* observer : observers) observer->onRound(record);
+  }
+  for (RoundObserver* observer : observers) observer->onFinish();
+  return algorithm.server->global();
+}
+
+}  // namespace pagefl
