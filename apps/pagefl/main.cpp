@@ -80,6 +80,7 @@ class FieldPrinter final : public ConfigFieldVisitor {
 }  // namespace
 
 int main(int argc, char** argv) {
+  reexecWithBetterBlasCore(argv);
   CLI::App app{"pagefl: federated learning that balances personalisation and generalisation"};
   app.require_subcommand(1);
 

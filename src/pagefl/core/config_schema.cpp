@@ -63,7 +63,8 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
             "FedAvg+FT: epochs of fine-tuning the global model for the personalised model");
   v.real("algorithm.finetune_lr", c.algorithm.finetune_lr, {0, 1e4}, "FedAvg+FT: fine-tuning lr (0: train.lr)");
 
-  v.integer("eval.every", c.eval.every, {1, 1e7}, "evaluate every this many rounds (the last round always)");
+  v.integer("eval.every", c.eval.every, {0, 1e7},
+            "evaluate every this many rounds, and the last round (0: never, for benchmarks)");
   v.flag("eval.personal_on_server", c.eval.personal_on_server, "also compute P->S: each trained model on the server test");
   v.integer("eval.batch_size", c.eval.batch_size, {1, 1e7}, "evaluation batch size");
 }

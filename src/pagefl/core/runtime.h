@@ -1,9 +1,17 @@
-// Process-wide threading set-up: one LibTorch and one BLAS thread per worker, because for the
-// small models of federated learning, parallelism across clients beats intra-op threading.
+// Process-wide kernel set-up.
 #pragma once
 
 namespace pagefl {
 
+// One LibTorch and one BLAS thread per worker: for the small models of federated learning,
+// parallelism across clients beats intra-op threading.
 void configureSingleThreadedKernels();
+
+// OpenBLAS 0.3.21 (Debian 12) detects some newer Intel CPUs as "Prescott" and then runs its
+// slowest kernels. The core type is read only when the library loads, so when the detection is
+// that fallback, the CPU verifiably has the instructions of a better kernel, and the user has
+// not set OPENBLAS_CORETYPE, this sets it and re-executes the program (argv unchanged).
+// Returns normally in every other case.
+void reexecWithBetterBlasCore(char** argv);
 
 }  // namespace pagefl

@@ -93,12 +93,13 @@ SourceData loadSource(const Config& config, const RngStreams& streams) {
   if (data.source == "fashion-mnist" || data.source == "mnist") {
     if (path.empty()) throw Error("data.source = \"{}\" needs data.path: the directory with its IDX files", data.source);
     auto stats = imageStats(data.source);
-    out.pool = standardise(readIdxImagesAndLabels(findIdxFile(path, "train-images-idx3-ubyte"),
-                                                  findIdxFile(path, "train-labels-idx1-ubyte")),
-                           stats);
-    out.server_test = standardise(readIdxImagesAndLabels(findIdxFile(path, "t10k-images-idx3-ubyte"),
-                                                         findIdxFile(path, "t10k-labels-idx1-ubyte")),
-                                  stats);
+    auto readSplit = [&](const std::string& prefix) {  // images first, so errors name them first
+      std::string images = findIdxFile(path, prefix + "-images-idx3-ubyte");
+      std::string labels = findIdxFile(path, prefix + "-labels-idx1-ubyte");
+      return standardise(readIdxImagesAndLabels(images, labels), stats);
+    };
+    out.pool = readSplit("train");
+    out.server_test = readSplit("t10k");
     out.num_classes = 10;
   } else if (data.source == "cifar10" || data.source == "cifar100") {
     if (path.empty()) throw Error("data.source = \"{}\" needs data.path: the extracted binary directory", data.source);

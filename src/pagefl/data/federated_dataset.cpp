@@ -40,11 +40,11 @@ std::int64_t trainCount(std::int64_t n, double fraction) {
 
 FederatedDataset buildFederatedDataset(const Config& config) {
   const RngStreams streams(static_cast<std::uint64_t>(config.run.seed));
-  SourceData source = loadSource(config, streams);
   const bool natural = config.partition.scheme == "natural";
-  if (natural && source.natural.empty())
+  if (natural && config.data.source != "synthetic" && config.data.source != "leaf")
     throw Error("partition.scheme = \"natural\" needs a naturally partitioned source (synthetic or leaf), not \"{}\"",
                 config.data.source);
+  SourceData source = loadSource(config, streams);
 
   // Each client as (train, test) parts, in client order.
   std::vector<Dataset> parts;

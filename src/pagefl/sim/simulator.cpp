@@ -50,8 +50,9 @@ class PooledServerEvaluator final : public ServerEvaluator {
   std::int64_t batch_size_;
 };
 
+// every = 0 turns evaluation off (benchmarks); otherwise the last round is always evaluated.
 bool isEvaluationRound(std::int64_t round, std::int64_t total, std::int64_t every) {
-  return round == 1 || round == total || round % every == 0;
+  return every > 0 && (round % every == 0 || round == total);
 }
 
 }  // namespace

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Runs every pagefl benchmark: `./bench/run.sh [build-dir]` (or `make bench`).
+set -euo pipefail
+build="${1:-build}"
+"$build/bench/pagefl_bench" --benchmark_counters_tabular=true

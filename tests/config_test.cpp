@@ -1,0 +1,76 @@
+#include <gtest/gtest.h>
+
+#include "pagefl/core/config.h"
+#include "pagefl/core/error.h"
+
+namespace pagefl {
+namespace {
+
+std::string errorOf(const std::string& toml, const std::vector<std::string>& overrides = {}) {
+  try {
+    parseConfig(toml, overrides, "test.toml");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
+  Config c = parseConfig("[train]\nlr = 0.5\n");
+  EXPECT_DOUBLE_EQ(c.train.lr, 0.5);
+  EXPECT_EQ(c.train.batch_size, 32);
+  EXPECT_EQ(c.data.source, "fashion-mnist");
+}
+
+TEST(Config, DottedOverridesWinOverTheFile) {
+  Config c = parseConfig("[train]\nlr = 0.5\n",
+                         {"train.lr=0.25", "data.source=mnist", "model.hidden=[64, 32]", "run.progress=false"});
+  EXPECT_DOUBLE_EQ(c.train.lr, 0.25);
+  EXPECT_EQ(c.data.source, "mnist");
+  EXPECT_EQ(c.model.hidden, (std::vector<std::int64_t>{64, 32}));
+  EXPECT_FALSE(c.run.progress);
+}
+
+TEST(Config, IntegerIsAcceptedForARealField) {
+  EXPECT_DOUBLE_EQ(parseConfig("[train]\nlr = 1\n").train.lr, 1.0);
+}
+
+TEST(Config, UnknownKeySuggestsTheClosestKnownKey) {
+  std::string message = errorOf("[train]\nlearning_rate = 0.1\n");
+  EXPECT_NE(message.find("unknown key 'train.learning_rate'"), std::string::npos) << message;
+  message = errorOf("[train]\nbatchsize = 3\n");
+  EXPECT_NE(message.find("did you mean 'train.batch_size'"), std::string::npos) << message;
+  EXPECT_NE(errorOf("", {"trian.lr=3"}).find("unknown key 'trian.lr'"), std::string::npos);
+}
+
+TEST(Config, OutOfRangeValuesNameTheKeyAndTheRange) {
+  std::string message = errorOf("[algorithm]\nparticipation = 1.5\n");
+  EXPECT_NE(message.find("algorithm.participation = 1.5 is out of range"), std::string::npos) << message;
+  EXPECT_NE(errorOf("[run]\nworkers = 0\n").find("run.workers"), std::string::npos);
+}
+
+TEST(Config, WrongTypesAndChoicesAreExplained) {
+  EXPECT_NE(errorOf("[train]\nlr = \"fast\"\n").find("train.lr must be a number"), std::string::npos);
+  std::string message = errorOf("[model]\nname = \"resnet\"\n");
+  EXPECT_NE(message.find("choose one of: logreg, mlp, cnn"), std::string::npos) << message;
+}
+
+TEST(Config, MalformedTomlReportsTheLine) {
+  std::string message = errorOf("[train]\nlr = = 3\n");
+  EXPECT_NE(message.find("test.toml:2"), std::string::npos) << message;
+}
+
+TEST(Config, MissingFileIsAClearError) {
+  EXPECT_THROW(loadConfig("/nonexistent/pagefl.toml"), Error);
+}
+
+TEST(Config, ResolvedTomlReadsBackToTheSameConfig) {
+  Config original = parseConfig("", {"train.lr=0.125", "model.hidden=[7]", "run.name=\"x y\""});
+  Config again = parseConfig(toToml(original));
+  EXPECT_EQ(toToml(again), toToml(original));
+  EXPECT_DOUBLE_EQ(again.train.lr, 0.125);
+  EXPECT_EQ(again.run.name, "x y");
+}
+
+}  // namespace
+}  // namespace pagefl
