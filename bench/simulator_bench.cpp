@@ -100,12 +100,14 @@ int main(int argc, char** argv) {
   pagefl::RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   const auto& r = reporter.rates;
-  auto raw = r.find("RawLibTorchLoop/real_time");
-  if (raw != r.end()) {
-    for (const char* name : {"SimulatorFedAvg/W:1/real_time", "SimulatorFedAvg/W:2/real_time"})
-      if (auto sim = r.find(name); sim != r.end())
-        fmt::print("{} / raw loop = {:.3f}\n", name, sim->second / raw->second);
-  }
+  auto rate = [&](const std::string& prefix) {
+    for (const auto& [name, value] : r)
+      if (name.rfind(prefix, 0) == 0) return value;
+    return 0.0;
+  };
+  if (const double raw = rate("RawLibTorchLoop/"); raw > 0)
+    for (const char* workers : {"1", "2"})
+      fmt::print("simulator with W={} / raw loop = {:.3f}\n", workers, rate(std::string("SimulatorFedAvg/W:") + workers + "/") / raw);
   benchmark::Shutdown();
   return 0;
 }

@@ -35,9 +35,27 @@ FlatModel::FlatModel(std::shared_ptr<Network> network) : network_(std::move(netw
     auto view = params_.slice(0, entry.offset, entry.offset + entry.numel).view(entry.shape);
     view.copy_(param);
     param.set_data(view);
-    // Autograd accumulates into an existing gradient in place, so gradients land in grads_.
-    param.mutable_grad() = grads_.slice(0, entry.offset, entry.offset + entry.numel).view(entry.shape);
   }
+  useFlatGrads(true);
+}
+
+void FlatModel::useFlatGrads(bool on) {
+  flat_grads_ = on;
+  std::size_t i = 0;
+  for (torch::Tensor& param : network_->parameters()) {
+    const ParamEntry& entry = layout_.entries()[i++];
+    // Autograd accumulates into an existing gradient in place, so gradients land in grads_.
+    param.mutable_grad() =
+        on ? grads_.slice(0, entry.offset, entry.offset + entry.numel).view(entry.shape) : torch::Tensor();
+  }
+}
+
+void FlatModel::clearGrads() {
+  if (flat_grads_) {
+    grads_.zero_();
+    return;
+  }
+  for (torch::Tensor& param : network_->parameters()) param.mutable_grad().reset();
 }
 
 void FlatModel::load(const torch::Tensor& flat) {

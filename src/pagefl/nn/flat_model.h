@@ -41,9 +41,17 @@ class FlatModel {
   const ParamLayout& layout() const { return layout_; }
   std::vector<torch::Tensor> parameters() const { return network_->parameters(); }
 
-  // The live buffers: writing params() changes the network, grads() holds the last gradients.
+  // The live buffers: writing params() changes the network; grads() holds the last gradients
+  // while flat gradients are on.
   torch::Tensor& params() { return params_; }
   torch::Tensor& grads() { return grads_; }
+
+  // Flat gradients (on by default) let an algorithm read or change the whole gradient in place,
+  // at the price of an accumulation pass per step; off, autograd hands each parameter a fresh
+  // gradient tensor, as a plain LibTorch loop does.
+  void useFlatGrads(bool on);
+  // Zeroes the flat gradients, or drops the per-parameter ones, before a backward pass.
+  void clearGrads();
 
   // Copies a flat parameter vector in; throws pagefl::Error on a size mismatch.
   void load(const torch::Tensor& flat);
@@ -54,6 +62,7 @@ class FlatModel {
   ParamLayout layout_;
   torch::Tensor params_;
   torch::Tensor grads_;
+  bool flat_grads_ = true;
 };
 
 // Initial parameters for a model: "zeros", or "default" = PyTorch's default initialisation of

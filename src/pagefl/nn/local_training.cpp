@@ -15,6 +15,8 @@ TrainStats trainSgd(FlatModel& model, const Dataset& train, const SgdOptions& op
   torch::optim::SGD optimizer(model.parameters(), torch::optim::SGDOptions(options.lr)
                                                       .momentum(options.momentum)
                                                       .weight_decay(options.weight_decay));
+  // Flat gradients only when something works on the whole gradient; otherwise skip their cost.
+  model.useFlatGrads(hook || options.clip_norm > 0);
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   double loss_sum = 0.0;
   for (std::int64_t epoch = 0; epoch < options.epochs; ++epoch) {
@@ -26,7 +28,7 @@ TrainStats trainSgd(FlatModel& model, const Dataset& train, const SgdOptions& op
       auto x = train.x.index_select(0, batch);
       auto y = train.y.index_select(0, batch);
 
-      model.grads().zero_();
+      model.clearGrads();
       auto loss = torch::nn::functional::cross_entropy(model.network().forward(x), y);
       loss.backward();
       if (hook) hook(model);
