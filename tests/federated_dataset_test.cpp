@@ -1,4 +1,5 @@
 // Building federated datasets from configs: splits, determinism, natural sources, exports.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -14,7 +15,7 @@ using testing::TempDir;
 
 Config mnistLike(const TempDir& dir, std::vector<std::string> overrides = {}) {
   overrides.push_back("data.source=mnist");
-  overrides.push_back("data.path=\"" + dir.file("mnist") + "\"");
+  overrides.push_back(fmt::format("data.path=\"{}\"", dir.file("mnist")));
   return parseConfig("", overrides);
 }
 
@@ -63,9 +64,9 @@ TEST(FederatedDataset, ExportedLeafPartitionRunsAsTheSameData) {
   FederatedDataset original = buildFederatedDataset(mnistLike(dir, {"partition.num_clients=3"}));
   exportLeaf(original, dir.file("leaf"));
   Config leaf = parseConfig("", {"data.source=leaf", "partition.scheme=natural",
-                                 "data.leaf_train=\"" + dir.file("leaf/train.json") + "\"",
-                                 "data.leaf_test=\"" + dir.file("leaf/test.json") + "\"",
-                                 "data.leaf_server_test=\"" + dir.file("leaf/server_test.json") + "\"",
+                                 fmt::format("data.leaf_train=\"{}\"", dir.file("leaf/train.json")),
+                                 fmt::format("data.leaf_test=\"{}\"", dir.file("leaf/test.json")),
+                                 fmt::format("data.leaf_server_test=\"{}\"", dir.file("leaf/server_test.json")),
                                  "data.leaf_sample_shape=[1, 28, 28]"});
   FederatedDataset again = buildFederatedDataset(leaf);
   ASSERT_EQ(again.numClients(), 3);

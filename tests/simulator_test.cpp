@@ -1,4 +1,5 @@
 // The simulation engine: determinism across worker counts, participation, learning, run files.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -20,7 +21,7 @@ struct RunFiles {
 };
 
 RunFiles simulate(const TempDir& dir, std::vector<std::string> overrides) {
-  overrides.push_back("run.output_dir=\"" + dir.file("runs") + "\"");
+  overrides.push_back(fmt::format("run.output_dir=\"{}\"", dir.file("runs")));
   overrides.push_back("run.progress=false");
   Config config = parseConfig("", overrides);
   FederatedDataset data = buildFederatedDataset(config);
@@ -59,7 +60,7 @@ INSTANTIATE_TEST_SUITE_P(Algorithms, SimulatorDeterminism,
 TEST(Simulator, CnnRunsAreIdenticalAcrossWorkerCounts) {
   TempDir dir;
   testing::writeMnistLikeDataset(dir.file("mnist"), 240, 60, true);
-  std::vector<std::string> setup = {"data.source=mnist", "data.path=\"" + dir.file("mnist") + "\"",
+  std::vector<std::string> setup = {"data.source=mnist", fmt::format("data.path=\"{}\"", dir.file("mnist")),
                                     "partition.num_clients=4", "partition.min_size=5", "run.rounds=2"};
   auto one = setup, two = setup;
   one.push_back("run.workers=1");

@@ -74,6 +74,31 @@ struct AlgorithmConfig {
   double finetune_lr = 0.0;  // 0: train.lr
 };
 
+// PAGE and Dap-FL (see SPEC-PAGE.md). Defaults: the published Synthetic setup.
+struct PageConfig {
+  double lr_min = 0.001;
+  double lr_max = 0.1;
+  std::int64_t epoch_max = 20;
+  double critic_lr = 5e-3;
+  double actor_lr = 5e-4;
+  double tau = 0.005;
+  double gamma = 0.99;
+  std::int64_t warmup_rounds = 35;
+  double epsilon_decay_rounds = 500;
+  std::int64_t replay_capacity = 60000;
+  std::int64_t rl_batch_size = 32;
+  double reward_delta = 1e-5;
+  double client_reward_weight = 1.0;
+  double server_reward_weight = 1.0;
+  bool adapt_lr = true;
+  bool adapt_epochs = true;
+  bool adapt_weights = true;
+  std::string action_map = "published";
+  bool server_noise = false;
+  bool faithful_lag = false;
+  bool faithful_action_storage = false;
+};
+
 struct EvalConfig {
   std::int64_t every = 1;
   bool personal_on_server = false;  // the optional P->S stream
@@ -88,6 +113,7 @@ struct Config {
   ModelConfig model;
   TrainConfig train;
   AlgorithmConfig algorithm;
+  PageConfig page;
   EvalConfig eval;
 };
 

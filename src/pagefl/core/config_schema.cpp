@@ -56,12 +56,38 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.integer("train.epochs", c.train.epochs, {1, 1e5}, "local epochs per round");
   v.integer("train.batch_size", c.train.batch_size, {1, 1e7}, "local minibatch size");
 
-  v.text("algorithm.name", c.algorithm.name, {"fedavg", "fedprox", "local", "fedavg-ft"}, "federated algorithm");
+  v.text("algorithm.name", c.algorithm.name, {"fedavg", "fedprox", "local", "fedavg-ft", "page", "dapfl"}, "federated algorithm");
   v.real("algorithm.participation", c.algorithm.participation, {1e-9, 1.0}, "fraction of clients per round");
   v.real("algorithm.fedprox_mu", c.algorithm.fedprox_mu, {0, inf}, "FedProx proximal weight mu");
   v.integer("algorithm.finetune_epochs", c.algorithm.finetune_epochs, {0, 1e5},
             "FedAvg+FT: epochs of fine-tuning the global model for the personalised model");
   v.real("algorithm.finetune_lr", c.algorithm.finetune_lr, {0, 1e4}, "FedAvg+FT: fine-tuning lr (0: train.lr)");
+
+  v.real("page.lr_min", c.page.lr_min, {0, 1e4}, "smallest local learning rate an agent may pick");
+  v.real("page.lr_max", c.page.lr_max, {1e-12, 1e4}, "largest local learning rate an agent may pick");
+  v.integer("page.epoch_max", c.page.epoch_max, {1, 1e5}, "most local epochs an agent may pick");
+  v.real("page.critic_lr", c.page.critic_lr, {0, 10}, "DDPG critic Adam learning rate");
+  v.real("page.actor_lr", c.page.actor_lr, {0, 10}, "DDPG actor Adam learning rate");
+  v.real("page.tau", c.page.tau, {0, 1}, "DDPG soft target update rate");
+  v.real("page.gamma", c.page.gamma, {0, 1}, "DDPG discount");
+  v.integer("page.warmup_rounds", c.page.warmup_rounds, {0, 1e7}, "rounds of random actions before agents act and learn");
+  v.real("page.epsilon_decay_rounds", c.page.epsilon_decay_rounds, {1e-9, inf},
+         "exploration scale falls from 1 by 1/this per act after warm-up");
+  v.integer("page.replay_capacity", c.page.replay_capacity, {1, 1e8}, "replay buffer entries per agent");
+  v.integer("page.rl_batch_size", c.page.rl_batch_size, {1, 1e6}, "DDPG minibatch");
+  v.real("page.reward_delta", c.page.reward_delta, {1e-12, 1}, "delta in reward = weight / (loss + delta)");
+  v.real("page.client_reward_weight", c.page.client_reward_weight, {0, inf},
+         "c_w: raise to favour personalisation (biased variants)");
+  v.real("page.server_reward_weight", c.page.server_reward_weight, {0, inf},
+         "s_w: raise to favour generalisation (biased variants)");
+  v.flag("page.adapt_lr", c.page.adapt_lr, "clients' agents pick the learning rate (false: lr_max)");
+  v.flag("page.adapt_epochs", c.page.adapt_epochs, "clients' agents pick the epochs (false: epoch_max)");
+  v.flag("page.adapt_weights", c.page.adapt_weights, "the server's agent picks aggregation weights (false: uniform)");
+  v.text("page.action_map", c.page.action_map, {"published", "affine"}, "how an action in [-1,1]^2 becomes (lr, epochs)");
+  v.flag("page.server_noise", c.page.server_noise, "OU exploration noise on the server's actions after warm-up");
+  v.flag("page.faithful_lag", c.page.faithful_lag, "act on the previous round's observations, as the published code");
+  v.flag("page.faithful_action_storage", c.page.faithful_action_storage,
+         "store post-processed actions in replay, as the published code");
 
   v.integer("eval.every", c.eval.every, {0, 1e7},
             "evaluate every this many rounds, and the last round (0: never, for benchmarks)");

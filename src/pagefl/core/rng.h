@@ -19,6 +19,8 @@ enum class Purpose : std::uint64_t {
   SyntheticData = 6,
   Subset = 7,
   FineTuneShuffle = 8,
+  AgentInit = 9,
+  AgentNoise = 10,
 };
 
 inline constexpr std::int64_t kNoRound = -1;

@@ -4,6 +4,7 @@
 #include "pagefl/fl/algorithms/fedavg.h"
 #include "pagefl/fl/algorithms/fedavg_finetune.h"
 #include "pagefl/fl/algorithms/local_only.h"
+#include "pagefl/fl/algorithms/page.h"
 
 namespace pagefl {
 
@@ -33,7 +34,17 @@ Algorithm makeAlgorithm(const Config& config) {
     if (config.algorithm.finetune_lr > 0) finetune.lr = config.algorithm.finetune_lr;
     return {std::make_unique<FedAvgServer>(), std::make_unique<FedAvgFineTuneClient>(sgd, finetune, eval_batch)};
   }
-  throw Error("unknown algorithm.name '{}'; choose fedavg, fedprox, local or fedavg-ft", name);
+  if (name == "page" || name == "dapfl") {
+    const RngStreams streams(static_cast<std::uint64_t>(config.run.seed));
+    auto design = name == "page" ? page::ClientDesign::Page : page::ClientDesign::DapFl;
+    std::unique_ptr<ServerAlgorithm> server;
+    if (design == page::ClientDesign::Page)
+      server = std::make_unique<page::PageServer>(config.page, streams);
+    else
+      server = std::make_unique<page::UniformServer>();
+    return {std::move(server), std::make_unique<page::AgentClient>(design, config.page, sgd, eval_batch)};
+  }
+  throw Error("unknown algorithm.name '{}'; choose fedavg, fedprox, local, fedavg-ft, page or dapfl", name);
 }
 
 }  // namespace pagefl

@@ -6,6 +6,7 @@
 #include <torch/types.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "pagefl/core/config.h"
@@ -39,13 +40,18 @@ class ServerEvaluator {
 class ServerAlgorithm {
  public:
   virtual ~ServerAlgorithm() = default;
-  virtual void initialise(const torch::Tensor& initial_params) { global_ = initial_params.clone(); }
+  virtual void initialise(const torch::Tensor& initial_params, std::int64_t /*num_clients*/) {
+    global_ = initial_params.clone();
+  }
   virtual ServerMessage configureRound(std::int64_t round);
   // Folds the round's sound updates (ordered by client id) into the global model. Returns
   // server-side metrics worth logging for the round.
   virtual Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates,
                             ServerEvaluator& evaluator) = 0;
   const torch::Tensor& global() const { return global_; }
+  // G->S of the current global model when aggregate() already computed it (PAGE's reward does),
+  // so that the engine need not evaluate it again.
+  virtual std::optional<EvalResult> globalOnServer() const { return std::nullopt; }
 
  protected:
   torch::Tensor global_;

@@ -5,6 +5,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,10 +18,20 @@ class ClientState {
   bool has(const std::string& key) const { return tensors_.count(key) > 0; }
   torch::Tensor& tensor(const std::string& key) { return tensors_[key]; }
   const std::map<std::string, torch::Tensor>& tensors() const { return tensors_; }
+  // Tensor bytes only; objects (agents) are not counted.
   std::int64_t bytes() const;
+
+  // A stateful object (an RL agent, say) kept for this client, made on first use.
+  template <typename T>
+  T& object(const std::string& key, const std::function<std::unique_ptr<T>()>& make) {
+    auto& slot = objects_[key];
+    if (!slot) slot = std::shared_ptr<T>(make());
+    return *static_cast<T*>(slot.get());
+  }
 
  private:
   std::map<std::string, torch::Tensor> tensors_;
+  std::map<std::string, std::shared_ptr<void>> objects_;
 };
 
 // Thread-safe lookup; each client's state is touched by one task at a time, so the state itself

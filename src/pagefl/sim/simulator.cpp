@@ -84,7 +84,7 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
 
   Algorithm algorithm = makeAlgorithm(config_);
   algorithm.server->initialise(
-      initialParameters(layout, config_.model.init, streams.torchGenerator(Purpose::ModelInit)));
+      initialParameters(layout, config_.model.init, streams.torchGenerator(Purpose::ModelInit)), data_.numClients());
   ClientStateStore store;
   PooledServerEvaluator evaluator(pool, data_.server_test, config_.eval.batch_size);
 
@@ -133,7 +133,10 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
     }
 
     record.server_metrics = algorithm.server->aggregate(round, sound, evaluator);
-    if (record.evaluated) record.global_on_server = evaluator.evaluate(algorithm.server->global());
+    if (record.evaluated) {
+      auto cached = algorithm.server->globalOnServer();
+      record.global_on_server = cached ? *cached : evaluator.evaluate(algorithm.server->global());
+    }
 
     for (const ClientUpdate& update : sound) {
       const ClientShard& shard = data_.clients[update.client];

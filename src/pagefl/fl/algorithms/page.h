@@ -1,0 +1,81 @@
+// PAGE (Chen, Wang, Hu, Yan, Zhou, Lin; "Equilibrate Personalization and Generalization in
+// Federated Learning", WWW 2024) and Dap-FL, its authors' earlier method; see SPEC-PAGE.md.
+//
+// PAGE. Each client's DDPG agent observes the accuracy of the global model it received on its
+// local test split, picks its learning rate and epochs, and is rewarded c_w / (local test loss of
+// its trained model + delta). The server's agent observes every client's last uploaded model's
+// accuracy on the server test set, picks aggregation weights, and is rewarded
+// s_w / (global test loss of the new global model + delta). Defaults and switches are [page].
+//
+// Dap-FL. Client agents only, uniform aggregation; a client's state is (accuracy of the received
+// model, its last local training loss), its reward the change in (accuracy - loss) of its trained
+// model on its local test split since its previous round (0 at its first).
+//
+// Choices where the spec leaves room:
+// - A transition's s' is the agent's next observation, so clients, like the server, store their
+//   transition when they next observe: at their next participation.
+// - Warm-up actions of the affine map cover the whole action space (the published ones are
+//   drawn in [lr_min, lr_max], which only makes sense for the published map).
+// - Under partial participation, server weights are restricted to and renormalised over the
+//   round's clients; absent clients keep their last known accuracy (0 before their first upload).
+//
+// Streams: G->L is the received global model; P->L the trained local model (PAGE's personalised
+// model is the fine-tuned copy of the round); G->S the aggregated model.
+// Logged per client: rl_lr, rl_epochs, rl_reward; per round: server_reward and weight/<client>.
+#pragma once
+
+#include <optional>
+
+#include "pagefl/fl/algorithm.h"
+#include "pagefl/fl/algorithms/fedavg.h"
+#include "pagefl/rl/ddpg_agent.h"
+
+namespace pagefl::page {
+
+enum class ClientDesign { Page, DapFl };
+
+rl::DdpgOptions agentOptions(const PageConfig& config, std::int64_t state_dim, std::int64_t action_dim);
+
+class AgentClient final : public ClientAlgorithm {
+ public:
+  AgentClient(ClientDesign design, PageConfig config, SgdOptions sgd, std::int64_t eval_batch_size)
+      : design_(design), config_(std::move(config)), sgd_(sgd), eval_batch_size_(eval_batch_size) {}
+  ClientUpdate run(const ServerMessage& message, ClientContext& context) const override;
+
+ private:
+  ClientDesign design_;
+  PageConfig config_;
+  SgdOptions sgd_;
+  std::int64_t eval_batch_size_;
+};
+
+class PageServer final : public ServerAlgorithm {
+ public:
+  PageServer(PageConfig config, RngStreams streams) : config_(std::move(config)), streams_(streams) {}
+  void initialise(const torch::Tensor& initial_params, std::int64_t num_clients) override;
+  Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) override;
+  std::optional<EvalResult> globalOnServer() const override { return global_on_server_; }
+
+  rl::DdpgAgent& agent() { return *agent_; }
+
+ private:
+  struct Transition {
+    torch::Tensor state, action;
+    double reward = 0;
+  };
+
+  PageConfig config_;
+  RngStreams streams_;
+  std::unique_ptr<rl::DdpgAgent> agent_;
+  torch::Tensor last_accuracy_;           // per client, on the server test set
+  std::optional<Transition> pending_;     // stored once the next state is known
+  std::optional<EvalResult> global_on_server_;
+};
+
+// Dap-FL's server: the plain unweighted mean of the uploads.
+class UniformServer final : public ServerAlgorithm {
+ public:
+  Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) override;
+};
+
+}  // namespace pagefl::page

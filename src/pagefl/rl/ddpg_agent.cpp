@@ -1,0 +1,182 @@
+#include "pagefl/rl/ddpg_agent.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "pagefl/core/error.h"
+
+namespace pagefl::rl {
+namespace {
+
+void initLinear(torch::nn::Linear& layer, double weight_bound, at::Generator& gen) {
+  torch::NoGradGuard no_grad;
+  layer->weight.uniform_(-weight_bound, weight_bound, gen);
+  const double bias_bound = 1.0 / std::sqrt(static_cast<double>(layer->weight.size(1)));
+  layer->bias.uniform_(-bias_bound, bias_bound, gen);
+}
+
+double fanBound(const torch::nn::Linear& layer) { return 1.0 / std::sqrt(static_cast<double>(layer->weight.size(0))); }
+
+void copyParameters(torch::nn::Module& from, torch::nn::Module& to) {
+  torch::NoGradGuard no_grad;
+  auto source = from.parameters();
+  auto target = to.parameters();
+  for (std::size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
+}
+
+void softUpdate(torch::nn::Module& from, torch::nn::Module& to, double tau) {
+  torch::NoGradGuard no_grad;
+  auto source = from.parameters();
+  auto target = to.parameters();
+  for (std::size_t i = 0; i < source.size(); ++i) target[i].mul_(1.0 - tau).add_(source[i], tau);
+}
+
+}  // namespace
+
+Actor::Actor(const DdpgOptions& o) {
+  fc1 = register_module("fc1", torch::nn::Linear(o.state_dim, o.hidden1));
+  fc2 = register_module("fc2", torch::nn::Linear(o.hidden1, o.hidden2));
+  fc3 = register_module("fc3", torch::nn::Linear(o.hidden2, o.action_dim));
+}
+
+torch::Tensor Actor::forward(const torch::Tensor& state) {
+  return torch::tanh(fc3(torch::relu(fc2(torch::relu(fc1(state))))));
+}
+
+Critic::Critic(const DdpgOptions& o) {
+  fc1 = register_module("fc1", torch::nn::Linear(o.state_dim, o.hidden1));
+  fc2 = register_module("fc2", torch::nn::Linear(o.hidden1 + o.action_dim, o.hidden2));
+  fc3 = register_module("fc3", torch::nn::Linear(o.hidden2, 1));
+}
+
+torch::Tensor Critic::forward(const torch::Tensor& state, const torch::Tensor& action) {
+  auto hidden = torch::relu(fc1(state));
+  return fc3(torch::relu(fc2(torch::cat({hidden, action}, 1))));
+}
+
+DdpgAgent::DdpgAgent(const DdpgOptions& options, at::Generator init)
+    : options_(options),
+      actor_(std::make_shared<Actor>(options)),
+      actor_target_(std::make_shared<Actor>(options)),
+      critic_(std::make_shared<Critic>(options)),
+      critic_target_(std::make_shared<Critic>(options)),
+      replay_(options.replay_capacity, options.state_dim, options.action_dim),
+      noise_(options.action_dim, options.noise) {
+  for (auto* net : {&actor_->fc1, &actor_->fc2}) initLinear(*net, fanBound(*net), init);
+  initLinear(actor_->fc3, 3e-3, init);
+  for (auto* net : {&critic_->fc1, &critic_->fc2}) initLinear(*net, fanBound(*net), init);
+  initLinear(critic_->fc3, 3e-3, init);
+  copyParameters(*actor_, *actor_target_);
+  copyParameters(*critic_, *critic_target_);
+  actor_optimizer_ = std::make_unique<torch::optim::Adam>(actor_->parameters(), torch::optim::AdamOptions(options.actor_lr));
+  critic_optimizer_ =
+      std::make_unique<torch::optim::Adam>(critic_->parameters(), torch::optim::AdamOptions(options.critic_lr));
+}
+
+torch::Tensor DdpgAgent::policy(const torch::Tensor& state) {
+  torch::NoGradGuard no_grad;
+  return actor_->forward(state.reshape({1, -1}).to(torch::kFloat32)).reshape({-1});
+}
+
+torch::Tensor DdpgAgent::act(const torch::Tensor& state, std::mt19937_64& rng, const WarmupDraw& warmup_draw,
+                              bool explore) {
+  const bool warm = warmingUp();
+  ++acts_;
+  if (warm) return warmup_draw(rng);
+  auto action = policy(state);
+  if (!explore) return action;
+  action += std::max(epsilon_, 0.0) * noise_.sample(rng);
+  epsilon_ -= 1.0 / options_.epsilon_decay_steps;
+  return action;
+}
+
+bool DdpgAgent::update(std::mt19937_64& rng) {
+  if (warmingUp() || replay_.size() == 0) return false;
+  TransitionBatch batch = replay_.sample(options_.batch_size, rng);
+
+  torch::Tensor target;
+  {
+    torch::NoGradGuard no_grad;
+    auto next_q = critic_target_->forward(batch.next_states, actor_target_->forward(batch.next_states));
+    target = batch.rewards + options_.gamma * next_q;
+  }
+  critic_optimizer_->zero_grad();
+  auto critic_loss = torch::mse_loss(critic_->forward(batch.states, batch.actions), target);
+  critic_loss.backward();
+  critic_optimizer_->step();
+
+  actor_optimizer_->zero_grad();
+  auto actor_loss = -critic_->forward(batch.states, actor_->forward(batch.states)).mean();
+  actor_loss.backward();
+  actor_optimizer_->step();
+
+  softUpdate(*actor_, *actor_target_, options_.tau);
+  softUpdate(*critic_, *critic_target_, options_.tau);
+  ++updates_;
+  return true;
+}
+
+void DdpgAgent::save(std::ostream& out) const {
+  torch::serialize::OutputArchive archive;
+  auto put = [&archive](const char* key, const auto& saveable) {
+    torch::serialize::OutputArchive sub;
+    saveable.save(sub);
+    archive.write(key, sub);
+  };
+  put("actor", *actor_);
+  put("actor_target", *actor_target_);
+  put("critic", *critic_);
+  put("critic_target", *critic_target_);
+  put("actor_optimizer", *actor_optimizer_);
+  put("critic_optimizer", *critic_optimizer_);
+  auto& replay = const_cast<ReplayBuffer&>(replay_);
+  archive.write("replay_states", replay.states());
+  archive.write("replay_actions", replay.actions());
+  archive.write("replay_rewards", replay.rewards());
+  archive.write("replay_next_states", replay.nextStates());
+  archive.write("replay_cursor", torch::tensor({replay_.size(), replay_.position()}, torch::kInt64));
+  archive.write("noise", const_cast<OuNoise&>(noise_).state());
+  archive.write("epsilon", torch::tensor(epsilon_, torch::kFloat64));
+  archive.write("counters", torch::tensor({acts_, updates_}, torch::kInt64));
+  archive.save_to(out);
+}
+
+void DdpgAgent::load(std::istream& in) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(in);
+    auto get = [&archive](const char* key, auto& loadable) {
+      torch::serialize::InputArchive sub;
+      archive.read(key, sub);
+      loadable.load(sub);
+    };
+    get("actor", *actor_);
+    get("actor_target", *actor_target_);
+    get("critic", *critic_);
+    get("critic_target", *critic_target_);
+    get("actor_optimizer", *actor_optimizer_);
+    get("critic_optimizer", *critic_optimizer_);
+    torch::Tensor cursor, epsilon, counters;
+    archive.read("replay_states", replay_.states());
+    archive.read("replay_actions", replay_.actions());
+    archive.read("replay_rewards", replay_.rewards());
+    archive.read("replay_next_states", replay_.nextStates());
+    archive.read("replay_cursor", cursor);
+    archive.read("noise", noise_.state());
+    archive.read("epsilon", epsilon);
+    archive.read("counters", counters);
+    if (replay_.states().sizes() != torch::IntArrayRef{options_.replay_capacity, options_.state_dim} ||
+        replay_.actions().size(1) != options_.action_dim || noise_.state().numel() != options_.action_dim ||
+        actor_->fc1->weight.sizes() != torch::IntArrayRef{options_.hidden1, options_.state_dim})
+      throw Error("cannot restore a DDPG agent: the saved agent has other dimensions or replay capacity");
+    replay_.restoreCursor(cursor[0].item<std::int64_t>(), cursor[1].item<std::int64_t>());
+    epsilon_ = epsilon.item<double>();
+    acts_ = counters[0].item<std::int64_t>();
+    updates_ = counters[1].item<std::int64_t>();
+  } catch (const c10::Error& e) {
+    throw Error("cannot restore a DDPG agent: the saved state does not match this agent ({})", e.what_without_backtrace());
+  }
+}
+
+}  // namespace pagefl::rl

@@ -1,0 +1,237 @@
+// PAGE and Dap-FL: action maps, determinism, learning, state-dependent actions, ablations.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "pagefl/core/config.h"
+#include "pagefl/data/federated_dataset.h"
+#include "pagefl/fl/algorithms/page.h"
+#include "pagefl/fl/algorithms/page_actions.h"
+#include "pagefl/report/run_recorder.h"
+#include "pagefl/sim/simulator.h"
+#include "test_support.h"
+
+namespace pagefl {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+
+TEST(PageActionMap, PublishedMapMatchesHandComputedCases) {
+  PageConfig c;  // lr in [0.001, 0.1], epoch_max 20: epochs = max(1, floor(u1 * 200))
+  auto plan = page::mapClientAction(torch::tensor({-1.0f, 1.0f}), c);
+  EXPECT_DOUBLE_EQ(plan.lr, 0.001);  // (x+1)/2 = 0 clipped up to lr_min
+  EXPECT_EQ(plan.epochs, 20);        // u1 = 1 clipped down to lr_max = 0.1 -> 20
+  plan = page::mapClientAction(torch::tensor({-0.875f, -0.9375f}), c);  // exact binary fractions
+  EXPECT_DOUBLE_EQ(plan.lr, 0.0625);
+  EXPECT_EQ(plan.epochs, 6);  // u1 = 0.03125 -> floor(6.25) = 6
+  plan = page::mapClientAction(torch::tensor({0.0f, -0.99f}), c);
+  EXPECT_DOUBLE_EQ(plan.lr, 0.1);
+  EXPECT_EQ(plan.epochs, 1);  // u1 = 0.005 -> floor(1.0) = 1
+  plan = page::mapClientAction(torch::tensor({0.0f, -1.0f}), c);
+  EXPECT_EQ(plan.epochs, 1);  // u1 = 0.001 -> floor(0.2) = 0 -> at least 1
+}
+
+TEST(PageActionMap, AffineMapAndAblationsMatchHandComputedCases) {
+  PageConfig c;
+  c.action_map = "affine";
+  auto plan = page::mapClientAction(torch::tensor({0.0f, 0.0f}), c);
+  EXPECT_DOUBLE_EQ(plan.lr, 0.001 + 0.5 * 0.099);
+  EXPECT_EQ(plan.epochs, 11);  // round(1 + 0.5 * 19) = round(10.5)
+  plan = page::mapClientAction(torch::tensor({-1.0f, -1.0f}), c);
+  EXPECT_DOUBLE_EQ(plan.lr, 0.001);
+  EXPECT_EQ(plan.epochs, 1);
+  plan = page::mapClientAction(torch::tensor({3.0f, 3.0f}), c);  // beyond [-1, 1]: clipped
+  EXPECT_DOUBLE_EQ(plan.lr, 0.1);
+  EXPECT_EQ(plan.epochs, 20);
+  c.adapt_lr = false;
+  c.adapt_epochs = false;
+  plan = page::mapClientAction(torch::tensor({-1.0f, -1.0f}), c);
+  EXPECT_DOUBLE_EQ(plan.lr, 0.1);
+  EXPECT_EQ(plan.epochs, 20);
+}
+
+TEST(PageActionMap, WarmupActionsMapBackIntoTheLearningRateRange) {
+  PageConfig c;
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 50; ++i) {
+    auto x = page::clientWarmupAction(rng, c);
+    double u0 = (x[0].item<double>() + 1) / 2;
+    EXPECT_GE(u0, c.lr_min - 1e-7);
+    EXPECT_LE(u0, c.lr_max + 1e-7);
+  }
+}
+
+TEST(PageServerWeights, RestrictToParticipantsAndRenormalise) {
+  auto x = torch::tensor({-1.0f, 0.0f, 1.0f});  // p = 0, 0.5, 1
+  auto w = page::participantWeights(x, {0, 1, 2}, true);
+  EXPECT_DOUBLE_EQ(w[0], 0.0);
+  EXPECT_DOUBLE_EQ(w[1], 1.0 / 3);
+  EXPECT_DOUBLE_EQ(w[2], 2.0 / 3);
+  w = page::participantWeights(x, {1, 2}, true);
+  EXPECT_DOUBLE_EQ(w[0], 1.0 / 3);
+  EXPECT_DOUBLE_EQ(w[1], 2.0 / 3);
+  EXPECT_EQ(page::participantWeights(x, {0}, true), std::vector<double>{1.0});  // all zero: uniform
+  EXPECT_EQ(page::participantWeights(x, {0, 2}, false), (std::vector<double>{0.5, 0.5}));
+}
+
+// The paper's Synthetic setup (100 clients, 30 features, 30 classes, logistic regression from
+// zero, batch 5, the published PAGE hyperparameters), shortened: fewer rounds and warm-up rounds,
+// and at most `epoch_max` local epochs to keep the test quick.
+std::vector<std::string> syntheticPage(std::int64_t rounds, std::int64_t warmup, std::int64_t epoch_max) {
+  return {"data.source=synthetic", "partition.scheme=natural", "model.name=logreg", "model.init=zeros",
+          "train.batch_size=5", "train.weight_decay=1e-5", "train.clip_norm=10", "algorithm.name=page",
+          fmt::format("run.rounds={}", rounds), fmt::format("page.warmup_rounds={}", warmup),
+          fmt::format("page.epoch_max={}", epoch_max), "run.progress=false"};
+}
+
+struct PageRun {
+  std::vector<json> rounds, clients;
+  std::string rounds_text, clients_text;
+};
+
+PageRun simulate(const TempDir& dir, std::vector<std::string> overrides) {
+  overrides.push_back(fmt::format("run.output_dir=\"{}\"", dir.file("runs")));
+  Config config = parseConfig("", overrides);
+  FederatedDataset data = buildFederatedDataset(config);
+  RunRecorder recorder(config);
+  Simulator(config, data).run({&recorder});
+  PageRun run;
+  run.rounds_text = testing::readFile(recorder.directory() + "/rounds.jsonl");
+  run.clients_text = testing::readFile(recorder.directory() + "/clients.jsonl");
+  std::istringstream rounds(run.rounds_text), clients(run.clients_text);
+  for (std::string line; std::getline(rounds, line);) run.rounds.push_back(json::parse(line));
+  for (std::string line; std::getline(clients, line);) run.clients.push_back(json::parse(line));
+  return run;
+}
+
+TEST(Page, SyntheticRunIsIdenticalWithOneAndTwoWorkers) {
+  TempDir dir;
+  auto setup = syntheticPage(4, 2, 3);  // rounds 3 and 4 act on the policy and update the agents
+  auto one = setup, two = setup;
+  one.push_back("run.workers=1");
+  two.push_back("run.workers=2");
+  PageRun a = simulate(dir, one), b = simulate(dir, two);
+  EXPECT_EQ(a.rounds_text, b.rounds_text);
+  EXPECT_EQ(a.clients_text, b.clients_text);
+}
+
+TEST(Page, LearnsTheSyntheticTask) {
+  TempDir dir;
+  PageRun run = simulate(dir, syntheticPage(20, 5, 4));
+  const json& first = run.rounds.front();
+  const json& last = run.rounds.back();
+  const double chance = 1.0 / 30;
+  EXPECT_GT(last["g2s"]["acc"].get<double>(), 5 * chance);
+  EXPECT_GT(last["p2l"]["acc"]["mean"].get<double>(), 5 * chance);
+  EXPECT_GT(last["g2s"]["acc"].get<double>(), first["g2s"]["acc"].get<double>());
+  EXPECT_GT(last["p2l"]["acc"]["mean"].get<double>(), first["p2l"]["acc"]["mean"].get<double>());
+  // Every round logs the server's reward and one weight per client, summing to 1.
+  double total = 0;
+  for (const auto& [key, value] : last["server"].items())
+    if (key.rfind("weight/", 0) == 0) total += value.get<double>();
+  EXPECT_NEAR(total, 1.0, 1e-9);
+  EXPECT_TRUE(last["server"].contains("server_reward"));
+}
+
+// How "actions depend on states" is checked: after warm-up, and after the agents have taken
+// DDPG updates, the noiseless policy of the server's agent is evaluated on two observed states
+// (the accuracies it saw, and those accuracies reversed across clients); the resulting aggregation
+// weights must differ. A client's agent must likewise map accuracies 0.2 and 0.8 to different actions.
+TEST(Page, AfterWarmupTheAgentsActionsDependOnTheirStates) {
+  Config config = parseConfig("", syntheticPage(8, 3, 2));
+  config.synthetic.num_clients = 10;
+  FederatedDataset data = buildFederatedDataset(config);
+  Algorithm algorithm = makeAlgorithm(config);
+  auto& server = dynamic_cast<page::PageServer&>(*algorithm.server);
+  // Drive the two halves by hand, as the simulator does, to reach the agents afterwards.
+  FlatModel model(makeNetwork({"logreg", data.sampleShape(), data.num_classes, {}}));
+  server.initialise(torch::zeros({model.layout().size()}), data.numClients());
+  ClientStateStore store;
+  RngStreams streams(1);
+  struct Evaluator final : ServerEvaluator {
+    FlatModel& model;
+    const Dataset& test;
+    Evaluator(FlatModel& m, const Dataset& t) : model(m), test(t) {}
+    EvalResult evaluate(const torch::Tensor& p) override {
+      model.load(p);
+      return pagefl::evaluate(model, test, 1000);
+    }
+    std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& ps) override {
+      std::vector<EvalResult> out;
+      for (const auto& p : ps) out.push_back(evaluate(p));
+      return out;
+    }
+  } evaluator(model, data.server_test);
+  for (std::int64_t round = 1; round <= 8; ++round) {
+    ServerMessage message = server.configureRound(round);
+    std::vector<ClientUpdate> updates;
+    for (std::int64_t c = 0; c < data.numClients(); ++c) {
+      ClientContext context{c, data.clientTrain(c), data.clientTest(c), model, store.at(c), streams};
+      updates.push_back(algorithm.client->run(message, context));
+    }
+    server.aggregate(round, updates, evaluator);
+  }
+  rl::DdpgAgent& agent = server.agent();
+  ASSERT_GT(agent.updates(), 0);
+  auto seen = torch::linspace(0.1, 0.9, data.numClients());
+  auto a = page::participantWeights(agent.policy(seen), {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, true);
+  auto b = page::participantWeights(agent.policy(seen.flip(0)), {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, true);
+  double difference = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) difference += std::abs(a[i] - b[i]);
+  EXPECT_GT(difference, 1e-6);
+
+  auto& client_agent = store.at(0).object<rl::DdpgAgent>("rl_agent", [] { return nullptr; });
+  ASSERT_GT(client_agent.updates(), 0);
+  EXPECT_FALSE(torch::equal(client_agent.policy(torch::tensor({0.2f})), client_agent.policy(torch::tensor({0.8f}))));
+}
+
+TEST(Page, AblationSwitchesShowInTheLoggedActions) {
+  TempDir dir;
+  auto setup = syntheticPage(3, 1, 3);
+  setup.push_back("synthetic.num_clients=8");
+  auto fixed = setup;
+  fixed.insert(fixed.end(), {"page.adapt_weights=false", "page.adapt_lr=false", "page.adapt_epochs=false"});
+  PageRun run = simulate(dir, fixed);
+  for (const json& round : run.rounds)
+    for (const auto& [key, value] : round["server"].items())
+      if (key.rfind("weight/", 0) == 0) {
+        EXPECT_EQ(value.get<double>(), 1.0 / 8) << key;
+      }
+  for (const json& client : run.clients) {
+    EXPECT_EQ(client["rl_lr"].get<double>(), 0.1);
+    EXPECT_EQ(client["rl_epochs"].get<double>(), 3);
+  }
+
+  // Reward weights scale the rewards exactly while the warm-up actions are the same.
+  auto biased = setup;
+  biased.insert(biased.end(), {"page.client_reward_weight=2", "page.server_reward_weight=0.5", "page.warmup_rounds=5"});
+  auto plain = setup;
+  plain.push_back("page.warmup_rounds=5");
+  PageRun a = simulate(dir, plain), b = simulate(dir, biased);
+  for (std::size_t i = 0; i < a.clients.size(); ++i)
+    EXPECT_DOUBLE_EQ(b.clients[i]["rl_reward"].get<double>(), 2 * a.clients[i]["rl_reward"].get<double>());
+  for (std::size_t r = 0; r < a.rounds.size(); ++r)
+    EXPECT_DOUBLE_EQ(b.rounds[r]["server"]["server_reward"].get<double>(),
+                     0.5 * a.rounds[r]["server"]["server_reward"].get<double>());
+}
+
+TEST(DapFl, RunsDeterministicallyWithUniformWeights) {
+  TempDir dir;
+  auto setup = syntheticPage(4, 2, 3);
+  setup.push_back("algorithm.name=dapfl");
+  setup.push_back("synthetic.num_clients=10");
+  auto one = setup, two = setup;
+  one.push_back("run.workers=1");
+  two.push_back("run.workers=2");
+  PageRun a = simulate(dir, one), b = simulate(dir, two);
+  EXPECT_EQ(a.clients_text, b.clients_text);
+  EXPECT_EQ(a.rounds_text, b.rounds_text);
+  // A client's first reward is 0; later ones are changes of (accuracy - loss).
+  EXPECT_EQ(a.clients.front()["rl_reward"].get<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace pagefl
