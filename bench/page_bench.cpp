@@ -1,0 +1,103 @@
+// PAGE on the published Synthetic setup: seconds per round and local training steps per second
+// with W = 1 and 2, and the share of a round spent in the agents (RL), in the server's evaluation
+// of every upload, and in local training (the rest). Components are timed in the same run.
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "pagefl/core/config.h"
+#include "pagefl/data/federated_dataset.h"
+#include "pagefl/fl/algorithms/page.h"
+#include "pagefl/nn/local_training.h"
+#include "pagefl/sim/simulator.h"
+#include "pagefl/sim/worker_pool.h"
+
+namespace pagefl {
+namespace {
+
+// The published setup, 3 rounds of which the last acts on the policy (warm-up 2).
+Config pageSynthetic(std::int64_t workers) {
+  return loadConfig(PAGEFL_SOURCE_DIR "/configs/page-synthetic.toml",
+                    {"run.rounds=3", "page.warmup_rounds=2", "run.progress=false", fmt::format("run.workers={}", workers)});
+}
+
+const FederatedDataset& syntheticData() {
+  static const FederatedDataset data = buildFederatedDataset(pageSynthetic(1));
+  return data;
+}
+
+// Counts the local SGD steps of a run.
+class StepCounter final : public RoundObserver {
+ public:
+  explicit StepCounter(std::int64_t batch) : batch_(batch) {}
+  void onRound(const RoundRecord& record) override {
+    for (const ClientRecord& client : record.clients)
+      steps += static_cast<std::int64_t>(std::ceil(client.metrics.at("train_samples") / static_cast<double>(batch_)));
+  }
+  std::int64_t steps = 0;
+
+ private:
+  std::int64_t batch_;
+};
+
+void PageSyntheticRound(benchmark::State& state) {
+  const Config config = pageSynthetic(state.range(0));
+  std::int64_t rounds = 0, steps = 0;
+  for (auto _ : state) {
+    StepCounter counter(config.train.batch_size);
+    Simulator(config, syntheticData()).run({&counter});
+    rounds += config.run.rounds;
+    steps += counter.steps;
+  }
+  state.counters["s_per_round"] =
+      benchmark::Counter(static_cast<double>(rounds), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["train_steps_per_s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+}
+
+// What the server's agent needs every round: the 100 uploads scored on the server test set.
+void ServerEvaluationOf100Uploads(benchmark::State& state) {
+  const FederatedDataset& data = syntheticData();
+  const ModelSpec spec{"logreg", data.sampleShape(), data.num_classes, {}};
+  WorkerPool pool(state.range(0), [&] { return std::make_unique<FlatModel>(makeNetwork(spec)); });
+  std::vector<torch::Tensor> uploads;
+  for (int i = 0; i < 100; ++i) uploads.push_back(torch::randn({pool.replica(0).layout().size()}) * 0.1);
+  for (auto _ : state) {
+    std::vector<EvalResult> results(uploads.size());
+    pool.forEach(100, [&](std::int64_t i, FlatModel& model) {
+      model.load(uploads[i]);
+      results[i] = evaluate(model, data.server_test, 1000);
+    });
+    benchmark::DoNotOptimize(results);
+  }
+}
+
+// What the agents cost every round: 100 client agents and the server agent each act once and
+// take one DDPG update, past warm-up with a full minibatch in replay.
+void AgentsActAndUpdate(benchmark::State& state) {
+  const PageConfig page;
+  std::vector<std::unique_ptr<rl::DdpgAgent>> agents;
+  for (int i = 0; i <= 100; ++i) {
+    const std::int64_t dim = i == 100 ? 100 : 1;
+    auto options = page::agentOptions(page, dim, i == 100 ? 100 : 2);
+    options.warmup = 0;
+    agents.push_back(std::make_unique<rl::DdpgAgent>(options, at::make_generator<at::CPUGeneratorImpl>(i)));
+    for (int t = 0; t < 40; ++t)
+      agents.back()->remember(torch::rand({dim}), torch::rand({options.action_dim}), 1.0, torch::rand({dim}));
+  }
+  std::mt19937_64 rng(1);
+  auto none = [](std::mt19937_64&) { return torch::Tensor(); };
+  for (auto _ : state) {
+    for (auto& agent : agents) {
+      const std::int64_t dim = agent->options().state_dim;
+      benchmark::DoNotOptimize(agent->act(torch::rand({dim}), rng, none));
+      agent->update(rng);
+    }
+  }
+}
+
+BENCHMARK(PageSyntheticRound)->Arg(1)->Arg(2)->ArgName("W")->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+BENCHMARK(ServerEvaluationOf100Uploads)->Arg(1)->Arg(2)->ArgName("W")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(AgentsActAndUpdate)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace pagefl
