@@ -119,13 +119,30 @@ TEST(LeafJson, WriteThenReadGivesTheSameUsersAndSamples) {
   Dataset a{torch::arange(6, torch::kFloat32).reshape({3, 2}) / 4, torch::tensor({0, 1, 2}, torch::kInt64)};
   Dataset b{torch::ones({1, 2}), torch::tensor({5}, torch::kInt64)};
   writeLeafJson(dir.file("f.json"), {{"alice", a}, {"bob", b}});
-  auto users = readLeafJson(dir.file("f.json"));
+  auto users = readLeafJson(dir.file("f.json")).users;
   ASSERT_EQ(users.size(), 2u);
   EXPECT_EQ(users[0].name, "alice");
   EXPECT_TRUE(torch::equal(users[0].data.x, a.x));
   EXPECT_TRUE(torch::equal(users[1].data.y, b.y));
-  auto shaped = readLeafJson(dir.file("f.json"), {1, 2});
+  auto shaped = readLeafJson(dir.file("f.json"), {1, 2}).users;
   EXPECT_EQ(shaped[0].data.x.sizes(), (std::vector<std::int64_t>{3, 1, 2}));
+}
+
+TEST(LeafJson, ShakespeareCharactersBecomeVocabularyIndices) {
+  TempDir dir;
+  std::ofstream(dir.file("s.json"))
+      << R"({"users": ["ROMEO"], "num_samples": [2], "user_data": {"ROMEO": {"x": ["ab\n", "}A "], "y": ["c", "!"]}}})";
+  LeafFile file = readLeafJson(dir.file("s.json"));
+  EXPECT_TRUE(file.characters);
+  EXPECT_EQ(kLeafCharacters.size(), 80u);
+  const Dataset& data = file.users[0].data;
+  EXPECT_EQ(data.x.sizes(), (std::vector<std::int64_t>{2, 3}));
+  // 'a' = 53, 'b' = 54, newline = 0, '}' = 79, 'A' = 25, ' ' = 1; labels 'c' = 55, '!' = 2
+  EXPECT_TRUE(torch::equal(data.x, torch::tensor({{53.0f, 54.0f, 0.0f}, {79.0f, 25.0f, 1.0f}})));
+  EXPECT_TRUE(torch::equal(data.y, torch::tensor({55, 2}, torch::kInt64)));
+  std::ofstream(dir.file("bad.json"))
+      << R"({"users": ["u"], "user_data": {"u": {"x": ["a~"], "y": ["a"]}}})";
+  EXPECT_NE(errorOf([&] { readLeafJson(dir.file("bad.json")); }).find("vocabulary"), std::string::npos);
 }
 
 TEST(LeafJson, MalformedFilesNameTheUserAndField) {

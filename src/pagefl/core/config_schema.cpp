@@ -45,7 +45,7 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.real("partition.train_fraction", c.partition.train_fraction, {0.01, 1.0},
          "share of each client's samples used for local training; the rest is its local test");
 
-  v.text("model.name", c.model.name, {"logreg", "mlp", "cnn"}, "model architecture");
+  v.text("model.name", c.model.name, {"logreg", "mlp", "cnn", "resnet18-gn", "lstm"}, "model architecture");
   v.integers("model.hidden", c.model.hidden, {1, 1e6}, "MLP hidden layer widths");
   v.text("model.init", c.model.init, {"default", "zeros"}, "initial global parameters");
 

@@ -50,8 +50,9 @@ Dataset randomSubset(const Dataset& data, std::int64_t count, const RngStreams& 
 SourceData loadLeaf(const DataConfig& config) {
   if (config.leaf_train.empty() || config.leaf_test.empty())
     throw Error("data.source = \"leaf\" needs data.leaf_train and data.leaf_test (LEAF JSON files)");
-  auto train = readLeafJson(config.leaf_train, config.leaf_sample_shape);
-  auto test = readLeafJson(config.leaf_test, config.leaf_sample_shape);
+  LeafFile train_file = readLeafJson(config.leaf_train, config.leaf_sample_shape);
+  const auto& train = train_file.users;
+  const auto test = readLeafJson(config.leaf_test, config.leaf_sample_shape).users;
   if (train.size() != test.size())
     throw Error("'{}' has {} users but '{}' has {}: train and test files must list the same users", config.leaf_train,
                 train.size(), config.leaf_test, test.size());
@@ -69,12 +70,13 @@ SourceData loadLeaf(const DataConfig& config) {
     out.server_test = concatenate(pooled_tests);
   } else {
     std::vector<Dataset> parts;
-    for (auto& user : readLeafJson(config.leaf_server_test, config.leaf_sample_shape)) parts.push_back(user.data);
+    for (auto& user : readLeafJson(config.leaf_server_test, config.leaf_sample_shape).users) parts.push_back(user.data);
     out.server_test = concatenate(parts);
   }
   std::vector<const Dataset*> all = {&out.server_test};
   for (auto& client : out.natural) all.insert(all.end(), {&client.local, &client.test});
-  out.num_classes = countClasses(all);
+  // Character data predicts the next character: every character of the vocabulary is a class.
+  out.num_classes = train_file.characters ? static_cast<std::int64_t>(kLeafCharacters.size()) : countClasses(all);
   return out;
 }
 

@@ -13,8 +13,17 @@ namespace {
 
 using nlohmann::json;
 
+std::int64_t characterIndex(char c, const std::string& where) {
+  auto at = kLeafCharacters.find(c);
+  if (at == std::string_view::npos)
+    throw Error("{}: character '{}' is not in LEAF's 80-character Shakespeare vocabulary", where, c);
+  return static_cast<std::int64_t>(at);
+}
+
 void flattenNumbers(const json& value, std::vector<float>& out, const std::string& where) {
-  if (value.is_number()) {
+  if (value.is_string()) {
+    for (char c : value.get<std::string>()) out.push_back(static_cast<float>(characterIndex(c, where)));
+  } else if (value.is_number()) {
     out.push_back(value.get<float>());
   } else if (value.is_array()) {
     for (const json& element : value) flattenNumbers(element, out, where);
@@ -45,8 +54,13 @@ Dataset readUser(const json& record, const std::string& where, std::int64_t expe
     if (width >= 0 && length != width)
       throw Error("{} sample {}: it has {} features but earlier samples have {}", where, i, length, width);
     width = length;
+    if (ys[i].is_string() && ys[i].get<std::string>().size() == 1) {
+      labels.push_back(characterIndex(ys[i].get<std::string>()[0], fmt::format("{} sample {}", where, i)));
+      continue;
+    }
     if (!ys[i].is_number_integer() || ys[i].get<std::int64_t>() < 0)
-      throw Error("{} sample {}: label must be a non-negative integer, found {}", where, i, ys[i].dump());
+      throw Error("{} sample {}: label must be a non-negative integer or one character, found {}", where, i,
+                  ys[i].dump());
     labels.push_back(ys[i].get<std::int64_t>());
   }
   const auto n = static_cast<std::int64_t>(labels.size());
@@ -70,7 +84,7 @@ Dataset readUser(const json& record, const std::string& where, std::int64_t expe
 
 }  // namespace
 
-std::vector<LeafUser> readLeafJson(const std::string& path, const std::vector<std::int64_t>& sample_shape) {
+LeafFile readLeafJson(const std::string& path, const std::vector<std::int64_t>& sample_shape) {
   if (!std::filesystem::is_regular_file(path)) throw Error("LEAF JSON file '{}' does not exist", path);
   std::ifstream in(path);
   json root;
@@ -89,7 +103,7 @@ std::vector<LeafUser> readLeafJson(const std::string& path, const std::vector<st
   if (num_samples && (!num_samples->is_array() || num_samples->size() != users.size()))
     throw Error("'{}': \"num_samples\" must be an array with one count per user", path);
 
-  std::vector<LeafUser> out;
+  LeafFile out;
   for (std::size_t u = 0; u < users.size(); ++u) {
     if (!users[u].is_string()) throw Error("'{}': users[{}] must be a string", path, u);
     std::string name = users[u].get<std::string>();
@@ -100,7 +114,10 @@ std::vector<LeafUser> readLeafJson(const std::string& path, const std::vector<st
       if (!(*num_samples)[u].is_number_integer()) throw Error("'{}': num_samples[{}] must be an integer", path, u);
       expected = (*num_samples)[u].get<std::int64_t>();
     }
-    out.push_back({name, readUser(user_data[name], where, expected, sample_shape)});
+    const json& record = user_data[name];
+    if (record.is_object() && record.contains("x") && record["x"].is_array() && !record["x"].empty())
+      out.characters = out.characters || record["x"][0].is_string();
+    out.users.push_back({name, readUser(record, where, expected, sample_shape)});
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pagefl/data/dataset.h"
@@ -15,10 +16,20 @@ struct LeafUser {
   Dataset data;
 };
 
-// Reads numeric LEAF JSON; each x is a flat feature vector (nested arrays are flattened),
-// reshaped to `sample_shape` when it is not empty. Throws pagefl::Error naming the user
-// and field at fault.
-std::vector<LeafUser> readLeafJson(const std::string& path, const std::vector<std::int64_t>& sample_shape = {});
+// LEAF's Shakespeare vocabulary (ALL_LETTERS of LEAF's language_utils): 80 characters.
+inline constexpr std::string_view kLeafCharacters =
+    "\n !\"&'(),-.0123456789:;>?ABCDEFGHIJKLMNOPQRSTUVWXYZ[]abcdefghijklmnopqrstuvwxyz}";
+
+struct LeafFile {
+  std::vector<LeafUser> users;
+  bool characters = false;  // x were strings and y characters, encoded as vocabulary indices
+};
+
+// Reads LEAF JSON. Numeric data: each x is a flat feature vector (nested arrays are flattened),
+// reshaped to `sample_shape` when it is not empty. Character data (Shakespeare): each x is a
+// string and each y one character; both become indices into kLeafCharacters (x as floats).
+// Throws pagefl::Error naming the user and field at fault.
+LeafFile readLeafJson(const std::string& path, const std::vector<std::int64_t>& sample_shape = {});
 
 void writeLeafJson(const std::string& path, const std::vector<LeafUser>& users);
 

@@ -75,15 +75,24 @@ torch::Tensor initialParameters(const ParamLayout& layout, const std::string& in
     for (std::size_t d = 1; d < shape.size(); ++d) fan *= shape[d];
     return fan;
   };
+  const std::string weight_suffix = ".weight", bias_suffix = ".bias";
   for (const ParamEntry& entry : layout.entries()) {
-    std::int64_t fan = 1;
-    const std::string suffix = ".bias";
-    if (entry.name.size() > suffix.size() && entry.name.ends_with(suffix))
-      fan = fanIn(layout.find(entry.name.substr(0, entry.name.size() - suffix.size()) + ".weight").shape);
-    else
-      fan = fanIn(entry.shape);
-    const double bound = 1.0 / std::sqrt(static_cast<double>(std::max<std::int64_t>(fan, 1)));
-    flat.slice(0, entry.offset, entry.offset + entry.numel).uniform_(-bound, bound, generator);
+    auto values = flat.slice(0, entry.offset, entry.offset + entry.numel);
+    const std::string& name = entry.name;
+    double bound = 0;
+    if (name.find("_ih_l") != std::string::npos || name.find("_hh_l") != std::string::npos) {
+      bound = 1.0 / std::sqrt(static_cast<double>(entry.shape[0] / 4));  // LSTM gates stack 4 x hidden rows
+    } else if (name.ends_with(bias_suffix)) {
+      const auto& weight = layout.find(name.substr(0, name.size() - bias_suffix.size()) + weight_suffix);
+      if (weight.shape.size() == 1) continue;  // normalisation bias: 0
+      bound = 1.0 / std::sqrt(static_cast<double>(fanIn(weight.shape)));
+    } else if (entry.shape.size() == 1) {
+      values.fill_(1.0);  // normalisation weight
+      continue;
+    } else {
+      bound = 1.0 / std::sqrt(static_cast<double>(std::max<std::int64_t>(fanIn(entry.shape), 1)));
+    }
+    values.uniform_(-bound, bound, generator);
   }
   return flat;
 }

@@ -65,9 +65,10 @@ class FlatModel {
   bool flat_grads_ = true;
 };
 
-// Initial parameters for a model: "zeros", or "default" = PyTorch's default initialisation of
-// Linear and Conv layers (uniform in +-1/sqrt(fan_in) for weights and biases), drawn from `generator`
-// so that the same seed gives the same model in every process.
+// Initial parameters for a model: "zeros", or "default" = PyTorch's default initialisation by
+// parameter kind, drawn from `generator` so that the same seed gives the same model in every
+// process: Linear, Conv and Embedding weights and their biases uniform in +-1/sqrt(fan_in);
+// normalisation weights 1 and biases 0; LSTM weights and biases uniform in +-1/sqrt(hidden).
 torch::Tensor initialParameters(const ParamLayout& layout, const std::string& init, at::Generator generator);
 
 }  // namespace pagefl

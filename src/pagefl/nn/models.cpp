@@ -69,6 +69,89 @@ class FedAvgCnn final : public Network {
   torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};
 };
 
+// ResNet-18 in torchvision's layout (7x7 stride-2 stem, max-pool, four stages of two basic
+// blocks, global average pool) with GroupNorm(2, channels) in place of every BatchNorm, as PAGE's
+// CIFAR-100 and Tiny-ImageNet setups use: no running statistics, so the flat parameters are the
+// whole model state.
+class BasicBlock final : public torch::nn::Module {
+ public:
+  BasicBlock(std::int64_t in, std::int64_t out, std::int64_t stride)
+      : conv1_(register_module("conv1", conv(in, out, 3, stride))),
+        norm1_(register_module("norm1", torch::nn::GroupNorm(2, out))),
+        conv2_(register_module("conv2", conv(out, out, 3, 1))),
+        norm2_(register_module("norm2", torch::nn::GroupNorm(2, out))) {
+    if (stride != 1 || in != out) {
+      shortcut_conv_ = register_module("shortcut_conv", conv(in, out, 1, stride));
+      shortcut_norm_ = register_module("shortcut_norm", torch::nn::GroupNorm(2, out));
+    }
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    auto y = torch::relu(norm1_(conv1_(x)));
+    y = norm2_(conv2_(y));
+    return torch::relu(y + (shortcut_conv_ ? shortcut_norm_(shortcut_conv_(x)) : x));
+  }
+  static torch::nn::Conv2d conv(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride) {
+    return torch::nn::Conv2d(
+        torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
+  }
+
+ private:
+  torch::nn::Conv2d conv1_;
+  torch::nn::GroupNorm norm1_;
+  torch::nn::Conv2d conv2_;
+  torch::nn::GroupNorm norm2_;
+  torch::nn::Conv2d shortcut_conv_{nullptr};
+  torch::nn::GroupNorm shortcut_norm_{nullptr};
+};
+
+class ResNet18GroupNorm final : public Network {
+ public:
+  ResNet18GroupNorm(std::int64_t channels, std::int64_t classes)
+      : stem_(register_module("stem", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 64, 7).stride(2).padding(3).bias(false)))),
+        stem_norm_(register_module("stem_norm", torch::nn::GroupNorm(2, 64))) {
+    std::int64_t in = 64;
+    int index = 0;
+    for (std::int64_t width : {64, 128, 256, 512}) {
+      for (int block = 0; block < 2; ++block) {
+        const std::int64_t stride = block == 0 && width != 64 ? 2 : 1;
+        blocks_.push_back(register_module("block" + std::to_string(++index), std::make_shared<BasicBlock>(in, width, stride)));
+        in = width;
+      }
+    }
+    fc_ = register_module("fc", torch::nn::Linear(512, classes));
+  }
+  torch::Tensor forward(torch::Tensor x) override {
+    x = torch::max_pool2d(torch::relu(stem_norm_(stem_(x))), 3, 2, 1);
+    for (auto& block : blocks_) x = block->forward(x);
+    return fc_(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
+  }
+
+ private:
+  torch::nn::Conv2d stem_;
+  torch::nn::GroupNorm stem_norm_;
+  std::vector<std::shared_ptr<BasicBlock>> blocks_;
+  torch::nn::Linear fc_{nullptr};
+};
+
+// The LEAF Shakespeare model of PAGE's setup: Embedding(vocabulary, 8) -> 2-layer LSTM(100) ->
+// Linear(100, vocabulary) on the last step.
+class CharLstm final : public Network {
+ public:
+  explicit CharLstm(std::int64_t vocabulary)
+      : embedding_(register_module("embedding", torch::nn::Embedding(vocabulary, 8))),
+        lstm_(register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(8, 100).num_layers(2).batch_first(true)))),
+        fc_(register_module("fc", torch::nn::Linear(100, vocabulary))) {}
+  torch::Tensor forward(torch::Tensor x) override {
+    auto steps = std::get<0>(lstm_(embedding_(x.to(torch::kInt64))));
+    return fc_(steps.select(1, steps.size(1) - 1));
+  }
+
+ private:
+  torch::nn::Embedding embedding_;
+  torch::nn::LSTM lstm_;
+  torch::nn::Linear fc_;
+};
+
 }  // namespace
 
 std::shared_ptr<Network> makeNetwork(const ModelSpec& spec) {
@@ -83,7 +166,21 @@ std::shared_ptr<Network> makeNetwork(const ModelSpec& spec) {
                   fmt::join(spec.sample_shape, ", "));
     return std::make_shared<FedAvgCnn>(spec.sample_shape, spec.num_classes);
   }
-  throw Error("unknown model.name '{}'; choose logreg, mlp or cnn", spec.name);
+  if (spec.name == "resnet18-gn") {
+    if (spec.sample_shape.size() != 3)
+      throw Error("model.name = \"resnet18-gn\" needs image samples [channels, height, width], but samples have "
+                  "shape [{}]",
+                  fmt::join(spec.sample_shape, ", "));
+    return std::make_shared<ResNet18GroupNorm>(spec.sample_shape[0], spec.num_classes);
+  }
+  if (spec.name == "lstm") {
+    if (spec.sample_shape.size() != 1)
+      throw Error("model.name = \"lstm\" needs samples that are sequences of character indices, but samples have "
+                  "shape [{}]",
+                  fmt::join(spec.sample_shape, ", "));
+    return std::make_shared<CharLstm>(spec.num_classes);
+  }
+  throw Error("unknown model.name '{}'; choose logreg, mlp, cnn, resnet18-gn or lstm", spec.name);
 }
 
 }  // namespace pagefl

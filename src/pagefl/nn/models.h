@@ -15,13 +15,15 @@ class Network : public torch::nn::Module {
 };
 
 struct ModelSpec {
-  std::string name;                     // logreg | mlp | cnn
+  std::string name;                     // logreg | mlp | cnn | resnet18-gn | lstm
   std::vector<std::int64_t> sample_shape;
   std::int64_t num_classes = 0;
   std::vector<std::int64_t> hidden;     // MLP widths
 };
 
 // Throws pagefl::Error when the model cannot take the sample shape (e.g. a CNN on flat vectors).
+// "lstm" reads sequences of character indices (stored as floats) and predicts the next character;
+// its vocabulary is the number of classes.
 std::shared_ptr<Network> makeNetwork(const ModelSpec& spec);
 
 }  // namespace pagefl
