@@ -65,7 +65,7 @@ void ServerEvaluationOf100Uploads(benchmark::State& state) {
     std::vector<EvalResult> results(uploads.size());
     pool.forEach(100, [&](std::int64_t i, FlatModel& model) {
       model.load(uploads[i]);
-      results[i] = evaluate(model, data.server_test, 1000);
+      results[i] = evaluate(model, data.server_test, pageSynthetic(1).eval.batch_size);
     });
     benchmark::DoNotOptimize(results);
   }

@@ -9,7 +9,6 @@
 #include "pagefl/data/federated_dataset.h"
 #include "pagefl/fl/algorithms/page.h"
 #include "pagefl/fl/algorithms/page_actions.h"
-#include "pagefl/report/run_recorder.h"
 #include "pagefl/sim/simulator.h"
 #include "test_support.h"
 
@@ -84,43 +83,23 @@ std::vector<std::string> syntheticPage(std::int64_t rounds, std::int64_t warmup,
   return {"data.source=synthetic", "partition.scheme=natural", "model.name=logreg", "model.init=zeros",
           "train.batch_size=5", "train.weight_decay=1e-5", "train.clip_norm=10", "algorithm.name=page",
           fmt::format("run.rounds={}", rounds), fmt::format("page.warmup_rounds={}", warmup),
-          fmt::format("page.epoch_max={}", epoch_max), "run.progress=false"};
+          fmt::format("page.epoch_max={}", epoch_max)};
 }
 
-struct PageRun {
-  std::vector<json> rounds, clients;
-  std::string rounds_text, clients_text;
-};
-
-PageRun simulate(const TempDir& dir, std::vector<std::string> overrides) {
-  overrides.push_back(fmt::format("run.output_dir=\"{}\"", dir.file("runs")));
-  Config config = parseConfig("", overrides);
-  FederatedDataset data = buildFederatedDataset(config);
-  RunRecorder recorder(config);
-  Simulator(config, data).run({&recorder});
-  PageRun run;
-  run.rounds_text = testing::readFile(recorder.directory() + "/rounds.jsonl");
-  run.clients_text = testing::readFile(recorder.directory() + "/clients.jsonl");
-  std::istringstream rounds(run.rounds_text), clients(run.clients_text);
-  for (std::string line; std::getline(rounds, line);) run.rounds.push_back(json::parse(line));
-  for (std::string line; std::getline(clients, line);) run.clients.push_back(json::parse(line));
-  return run;
-}
+using testing::simulate;
+using testing::simulateWithOneAndTwoWorkers;
 
 TEST(Page, SyntheticRunIsIdenticalWithOneAndTwoWorkers) {
   TempDir dir;
-  auto setup = syntheticPage(4, 2, 3);  // rounds 3 and 4 act on the policy and update the agents
-  auto one = setup, two = setup;
-  one.push_back("run.workers=1");
-  two.push_back("run.workers=2");
-  PageRun a = simulate(dir, one), b = simulate(dir, two);
+  // Rounds 3 and 4 act on the policy and update the agents.
+  auto [a, b] = simulateWithOneAndTwoWorkers(dir, syntheticPage(4, 2, 3));
   EXPECT_EQ(a.rounds_text, b.rounds_text);
   EXPECT_EQ(a.clients_text, b.clients_text);
 }
 
 TEST(Page, LearnsTheSyntheticTask) {
   TempDir dir;
-  PageRun run = simulate(dir, syntheticPage(20, 5, 4));
+  auto run = simulate(dir, syntheticPage(20, 5, 4));
   const json& first = run.rounds.front();
   const json& last = run.rounds.back();
   const double chance = 1.0 / 30;
@@ -194,7 +173,7 @@ TEST(Page, AblationSwitchesShowInTheLoggedActions) {
   setup.push_back("synthetic.num_clients=8");
   auto fixed = setup;
   fixed.insert(fixed.end(), {"page.adapt_weights=false", "page.adapt_lr=false", "page.adapt_epochs=false"});
-  PageRun run = simulate(dir, fixed);
+  auto run = simulate(dir, fixed);
   for (const json& round : run.rounds)
     for (const auto& [key, value] : round["server"].items())
       if (key.rfind("weight/", 0) == 0) {
@@ -210,7 +189,7 @@ TEST(Page, AblationSwitchesShowInTheLoggedActions) {
   biased.insert(biased.end(), {"page.client_reward_weight=2", "page.server_reward_weight=0.5", "page.warmup_rounds=5"});
   auto plain = setup;
   plain.push_back("page.warmup_rounds=5");
-  PageRun a = simulate(dir, plain), b = simulate(dir, biased);
+  auto a = simulate(dir, plain), b = simulate(dir, biased);
   for (std::size_t i = 0; i < a.clients.size(); ++i)
     EXPECT_DOUBLE_EQ(b.clients[i]["rl_reward"].get<double>(), 2 * a.clients[i]["rl_reward"].get<double>());
   for (std::size_t r = 0; r < a.rounds.size(); ++r)
@@ -223,10 +202,7 @@ TEST(DapFl, RunsDeterministicallyWithUniformWeights) {
   auto setup = syntheticPage(4, 2, 3);
   setup.push_back("algorithm.name=dapfl");
   setup.push_back("synthetic.num_clients=10");
-  auto one = setup, two = setup;
-  one.push_back("run.workers=1");
-  two.push_back("run.workers=2");
-  PageRun a = simulate(dir, one), b = simulate(dir, two);
+  auto [a, b] = simulateWithOneAndTwoWorkers(dir, setup);
   EXPECT_EQ(a.clients_text, b.clients_text);
   EXPECT_EQ(a.rounds_text, b.rounds_text);
   // A client's first reward is 0; later ones are changes of (accuracy - loss).

@@ -7,7 +7,6 @@
 
 #include "pagefl/core/config.h"
 #include "pagefl/data/federated_dataset.h"
-#include "pagefl/report/run_recorder.h"
 #include "pagefl/sim/simulator.h"
 #include "test_support.h"
 
@@ -16,21 +15,8 @@ namespace {
 
 using testing::TempDir;
 
-struct RunFiles {
-  std::string rounds, clients, summary, directory;
-};
-
-RunFiles simulate(const TempDir& dir, std::vector<std::string> overrides) {
-  overrides.push_back(fmt::format("run.output_dir=\"{}\"", dir.file("runs")));
-  overrides.push_back("run.progress=false");
-  Config config = parseConfig("", overrides);
-  FederatedDataset data = buildFederatedDataset(config);
-  RunRecorder recorder(config);
-  Simulator(config, data).run({&recorder});
-  return {testing::readFile(recorder.directory() + "/rounds.jsonl"),
-          testing::readFile(recorder.directory() + "/clients.jsonl"),
-          testing::readFile(recorder.directory() + "/summary.json"), recorder.directory()};
-}
+using testing::simulate;
+using testing::simulateWithOneAndTwoWorkers;
 
 std::vector<std::string> syntheticSetup(const std::string& algorithm) {
   return {"data.source=synthetic", "partition.scheme=natural", "synthetic.num_clients=10",
@@ -43,14 +29,10 @@ class SimulatorDeterminism : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(SimulatorDeterminism, OneAndTwoWorkersWriteIdenticalMetricsFiles) {
   TempDir dir;
-  auto setup = syntheticSetup(GetParam());
-  auto one = setup, two = setup;
-  one.push_back("run.workers=1");
-  two.push_back("run.workers=2");
-  RunFiles a = simulate(dir, one), b = simulate(dir, two);
-  EXPECT_FALSE(a.rounds.empty());
-  EXPECT_EQ(a.rounds, b.rounds);
-  EXPECT_EQ(a.clients, b.clients);
+  auto [a, b] = simulateWithOneAndTwoWorkers(dir, syntheticSetup(GetParam()));
+  EXPECT_FALSE(a.rounds_text.empty());
+  EXPECT_EQ(a.rounds_text, b.rounds_text);
+  EXPECT_EQ(a.clients_text, b.clients_text);
   EXPECT_NE(a.directory, b.directory);  // the second run did not overwrite the first
 }
 
@@ -62,12 +44,9 @@ TEST(Simulator, CnnRunsAreIdenticalAcrossWorkerCounts) {
   testing::writeMnistLikeDataset(dir.file("mnist"), 240, 60, true);
   std::vector<std::string> setup = {"data.source=mnist", fmt::format("data.path=\"{}\"", dir.file("mnist")),
                                     "partition.num_clients=4", "partition.min_size=5", "run.rounds=2"};
-  auto one = setup, two = setup;
-  one.push_back("run.workers=1");
-  two.push_back("run.workers=2");
-  RunFiles a = simulate(dir, one), b = simulate(dir, two);
-  EXPECT_EQ(a.rounds, b.rounds);
-  EXPECT_EQ(a.clients, b.clients);
+  auto [a, b] = simulateWithOneAndTwoWorkers(dir, setup);
+  EXPECT_EQ(a.rounds_text, b.rounds_text);
+  EXPECT_EQ(a.clients_text, b.clients_text);
 }
 
 TEST(Simulator, ParticipationSamplesTheRequestedShareDeterministically) {
@@ -86,8 +65,8 @@ TEST(Simulator, FedAvgLearnsTheSyntheticTaskAndWritesTheStreams) {
   auto setup = syntheticSetup("fedavg");
   setup.push_back("run.rounds=15");
   setup.push_back("algorithm.participation=1.0");
-  RunFiles run = simulate(dir, setup);
-  auto summary = nlohmann::json::parse(run.summary);
+  auto run = simulate(dir, setup);
+  auto summary = nlohmann::json::parse(run.summary_text);
   const auto& streams = summary["streams"];
   for (const char* series : {"g2s_acc", "g2l_acc_mean", "p2l_acc_mean", "p2s_acc_mean", "p2l_acc_worst"})
     ASSERT_TRUE(streams.contains(series)) << series;
@@ -96,11 +75,8 @@ TEST(Simulator, FedAvgLearnsTheSyntheticTaskAndWritesTheStreams) {
   EXPECT_EQ(streams["g2s_acc"]["final_round"].get<int>(), 15);
 
   // Every round line has G->S and the client aggregates of each stream.
-  std::istringstream lines(run.rounds);
-  std::string line;
   int count = 0;
-  while (std::getline(lines, line)) {
-    auto round = nlohmann::json::parse(line);
+  for (const auto& round : run.rounds) {
     EXPECT_EQ(round["participants"].get<int>(), 10);
     for (const char* key : {"g2s", "g2l", "p2l", "p2s"}) EXPECT_TRUE(round.contains(key)) << key;
     for (const char* key : {"mean", "weighted_mean", "std", "worst", "p10"}) EXPECT_TRUE(round["p2l"]["acc"].contains(key));
@@ -113,8 +89,8 @@ TEST(Simulator, LocalOnlyNeverChangesTheGlobalModel) {
   TempDir dir;
   auto setup = syntheticSetup("local");
   setup.push_back("run.rounds=3");
-  RunFiles run = simulate(dir, setup);
-  auto summary = nlohmann::json::parse(run.summary);
+  auto run = simulate(dir, setup);
+  auto summary = nlohmann::json::parse(run.summary_text);
   const auto& g2s = summary["streams"]["g2s_acc"];
   EXPECT_EQ(g2s["final"], g2s["best"]);
   EXPECT_GT(summary["streams"]["p2l_acc_mean"]["final"].get<double>(), g2s["final"].get<double>());

@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -7,7 +9,11 @@
 #include <sstream>
 #include <sys/wait.h>
 
+#include "pagefl/core/config.h"
+#include "pagefl/data/federated_dataset.h"
 #include "pagefl/data/idx_reader.h"
+#include "pagefl/report/run_recorder.h"
+#include "pagefl/sim/simulator.h"
 
 namespace pagefl::testing {
 
@@ -70,6 +76,42 @@ std::string readFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+namespace {
+
+std::vector<nlohmann::json> parseLines(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+}  // namespace
+
+SimulatedRun simulate(const TempDir& dir, std::vector<std::string> overrides) {
+  overrides.push_back(fmt::format("run.output_dir=\"{}\"", dir.file("runs")));
+  overrides.push_back("run.progress=false");
+  Config config = parseConfig("", overrides);
+  FederatedDataset data = buildFederatedDataset(config);
+  RunRecorder recorder(config);
+  Simulator(config, data).run({&recorder});
+  SimulatedRun run;
+  run.directory = recorder.directory();
+  run.rounds_text = readFile(run.directory + "/rounds.jsonl");
+  run.clients_text = readFile(run.directory + "/clients.jsonl");
+  run.summary_text = readFile(run.directory + "/summary.json");
+  run.rounds = parseLines(run.rounds_text);
+  run.clients = parseLines(run.clients_text);
+  return run;
+}
+
+std::pair<SimulatedRun, SimulatedRun> simulateWithOneAndTwoWorkers(const TempDir& dir,
+                                                                   const std::vector<std::string>& setup) {
+  auto one = setup, two = setup;
+  one.push_back("run.workers=1");
+  two.push_back("run.workers=2");
+  return {simulate(dir, one), simulate(dir, two)};
 }
 
 }  // namespace pagefl::testing

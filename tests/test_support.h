@@ -4,7 +4,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace pagefl::testing {
 
@@ -32,5 +35,18 @@ void writeMnistLikeDataset(const std::string& directory, std::int64_t train_coun
 int runCommand(const std::string& command, std::string& output);
 
 std::string readFile(const std::string& path);
+
+// A finished simulated run: its directory, metrics files as text, and their lines parsed.
+struct SimulatedRun {
+  std::string directory, rounds_text, clients_text, summary_text;
+  std::vector<nlohmann::json> rounds, clients;
+};
+
+// Runs the simulator on a config of defaults plus `overrides`, writing under `dir`.
+SimulatedRun simulate(const TempDir& dir, std::vector<std::string> overrides);
+
+// The same setup with run.workers = 1 and with run.workers = 2.
+std::pair<SimulatedRun, SimulatedRun> simulateWithOneAndTwoWorkers(const TempDir& dir,
+                                                                   const std::vector<std::string>& setup);
 
 }  // namespace pagefl::testing

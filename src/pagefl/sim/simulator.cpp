@@ -55,6 +55,36 @@ bool isEvaluationRound(std::int64_t round, std::int64_t total, std::int64_t ever
   return every > 0 && (round % every == 0 || round == total);
 }
 
+// Sets aside updates that must not be aggregated (wrong size, NaN), logging each in the record.
+// Throws when none is left.
+std::vector<ClientUpdate> keepSoundUpdates(std::vector<ClientUpdate> updates, std::int64_t model_size,
+                                           RoundRecord& record) {
+  std::vector<ClientUpdate> sound;
+  for (ClientUpdate& update : updates) {
+    if (auto defect = findUpdateDefect(update, model_size)) {
+      spdlog::warn("round {}: rejected the update of client {}: {}", record.round, update.client, *defect);
+      record.rejected.push_back({update.client, *defect});
+    } else {
+      sound.push_back(std::move(update));
+    }
+  }
+  if (sound.empty())
+    throw Error("round {}: every client's update was rejected ({}); the run cannot continue", record.round,
+                record.rejected.front().reason);
+  return sound;
+}
+
+// The optional P->S stream: every uploaded model on the server test set.
+void scorePersonalOnServer(std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) {
+  std::vector<torch::Tensor> models;
+  std::vector<ClientUpdate*> owners;
+  for (ClientUpdate& update : updates)
+    if (update.params.defined()) models.push_back(update.params), owners.push_back(&update);
+  auto results = evaluator.evaluateEach(models);
+  for (std::size_t i = 0; i < owners.size(); ++i)
+    streams::record(owners[i]->metrics, streams::kPersonalOnServer, results[i]);
+}
+
 }  // namespace
 
 Simulator::Simulator(const Config& config, const FederatedDataset& data) : config_(config), data_(data) {}
@@ -109,28 +139,8 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
       updates[i] = algorithm.client->run(message, context);
     });
 
-    std::vector<ClientUpdate> sound;
-    for (ClientUpdate& update : updates) {
-      if (auto defect = findUpdateDefect(update, layout.size())) {
-        spdlog::warn("round {}: rejected the update of client {}: {}", round, update.client, *defect);
-        record.rejected.push_back({update.client, *defect});
-      } else {
-        sound.push_back(std::move(update));
-      }
-    }
-    if (sound.empty())
-      throw Error("round {}: every client's update was rejected ({}); the run cannot continue", round,
-                  record.rejected.front().reason);
-
-    if (record.evaluated && config_.eval.personal_on_server) {
-      std::vector<torch::Tensor> models;
-      std::vector<ClientUpdate*> owners;
-      for (ClientUpdate& update : sound)
-        if (update.params.defined()) models.push_back(update.params), owners.push_back(&update);
-      auto results = evaluator.evaluateEach(models);
-      for (std::size_t i = 0; i < owners.size(); ++i)
-        streams::record(owners[i]->metrics, streams::kPersonalOnServer, results[i]);
-    }
+    std::vector<ClientUpdate> sound = keepSoundUpdates(std::move(updates), layout.size(), record);
+    if (record.evaluated && config_.eval.personal_on_server) scorePersonalOnServer(sound, evaluator);
 
     record.server_metrics = algorithm.server->aggregate(round, sound, evaluator);
     if (record.evaluated) {
