@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "pagefl/core/error.h"
 #include "pagefl/fl/aggregation.h"
 #include "pagefl/fl/algorithms/page_actions.h"
 #include "pagefl/fl/streams.h"
@@ -44,6 +45,10 @@ rl::DdpgOptions agentOptions(const PageConfig& c, std::int64_t state_dim, std::i
 }
 
 ClientUpdate AgentClient::run(const ServerMessage& message, ClientContext& context) const {
+  if (context.test.size() == 0)
+    throw Error("client {} has no local test split, which its agent's state and reward need: set "
+                "partition.train_fraction below 1",
+                context.client);
   ClientState& state = context.state;
   const std::int64_t state_dim = design_ == ClientDesign::Page ? 1 : 2;
   rl::DdpgAgent& agent = state.object<rl::DdpgAgent>(kAgent, [&] {
