@@ -10,7 +10,6 @@ PACKAGES=(
   dataset-fashion-mnist              # default real dataset (IDX files)
   zlib1g-dev                         # gzipped IDX files
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
