@@ -16,7 +16,7 @@ build: setup
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
 demo: build
-	$(BUILD_DIR)/pagefl run --config configs/fmnist-fedavg.toml
+	$(BUILD_DIR)/pagefl run --config configs/page-fmnist.toml
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
