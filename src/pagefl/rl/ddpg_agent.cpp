@@ -130,13 +130,12 @@ void DdpgAgent::save(std::ostream& out) const {
   put("critic_target", *critic_target_);
   put("actor_optimizer", *actor_optimizer_);
   put("critic_optimizer", *critic_optimizer_);
-  auto& replay = const_cast<ReplayBuffer&>(replay_);
-  archive.write("replay_states", replay.states());
-  archive.write("replay_actions", replay.actions());
-  archive.write("replay_rewards", replay.rewards());
-  archive.write("replay_next_states", replay.nextStates());
+  archive.write("replay_states", replay_.states());
+  archive.write("replay_actions", replay_.actions());
+  archive.write("replay_rewards", replay_.rewards());
+  archive.write("replay_next_states", replay_.nextStates());
   archive.write("replay_cursor", torch::tensor({replay_.size(), replay_.position()}, torch::kInt64));
-  archive.write("noise", const_cast<OuNoise&>(noise_).state());
+  archive.write("noise", noise_.state());
   archive.write("epsilon", torch::tensor(epsilon_, torch::kFloat64));
   archive.write("counters", torch::tensor({acts_, updates_}, torch::kInt64));
   archive.save_to(out);

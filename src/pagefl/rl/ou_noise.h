@@ -19,6 +19,7 @@ class OuNoise {
   OuNoise(std::int64_t size, OuOptions options);
   torch::Tensor sample(std::mt19937_64& rng);
   torch::Tensor& state() { return x_; }  // for checkpoints
+  const torch::Tensor& state() const { return x_; }
 
  private:
   OuOptions options_;

@@ -29,6 +29,10 @@ class ReplayBuffer {
   TransitionBatch at(std::int64_t slot) const;
 
   // The complete state, for checkpoints.
+  const torch::Tensor& states() const { return states_; }
+  const torch::Tensor& actions() const { return actions_; }
+  const torch::Tensor& rewards() const { return rewards_; }
+  const torch::Tensor& nextStates() const { return next_states_; }
   torch::Tensor& states() { return states_; }
   torch::Tensor& actions() { return actions_; }
   torch::Tensor& rewards() { return rewards_; }
