@@ -9,6 +9,7 @@ PACKAGES=(
   libopenblas0-pthread               # LibTorch links libblas.so.3; the reference BLAS is ~4x slower
   dataset-fashion-mnist              # default real dataset (IDX files)
   zlib1g-dev                         # gzipped IDX files
+  libturbojpeg0-dev                  # Tiny-ImageNet's JPEG images
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -13,21 +13,9 @@
 namespace pagefl {
 namespace {
 
+using testing::errorOf;
 using testing::TempDir;
-
-std::string errorOf(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-void writeBytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
+using testing::writeBytes;
 
 IdxArray sampleArray() {
   IdxArray array{{3, 2, 4}, {}};

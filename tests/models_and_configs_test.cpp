@@ -70,6 +70,9 @@ TEST(Configs, PaperSetupsWithoutTheirDataSayWhatToSet) {
   EXPECT_NE(errorOf("page-cifar100.toml", {}).find("needs data.path"), std::string::npos);
   EXPECT_NE(errorOf("page-cifar100.toml", {"data.path=/nonexistent"}).find("/nonexistent/train.bin"),
             std::string::npos);
+  EXPECT_NE(errorOf("page-tiny-imagenet.toml", {}).find("needs data.path"), std::string::npos);
+  EXPECT_NE(errorOf("page-tiny-imagenet.toml", {"data.path=/nonexistent"}).find("/nonexistent/wnids.txt"),
+            std::string::npos);
   EXPECT_NE(errorOf("page-shakespeare.toml", {}).find("data.leaf_train"), std::string::npos);
   EXPECT_NE(errorOf("page-shakespeare.toml", {"data.leaf_train=/none/train.json", "data.leaf_test=/none/test.json"})
                 .find("/none/train.json"),

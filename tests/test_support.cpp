@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "pagefl/core/config.h"
+#include "pagefl/core/error.h"
 #include "pagefl/data/federated_dataset.h"
 #include "pagefl/data/idx_reader.h"
 #include "pagefl/report/run_recorder.h"
@@ -76,6 +77,20 @@ std::string readFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+void writeBytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string errorOf(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -35,6 +36,10 @@ void writeMnistLikeDataset(const std::string& directory, std::int64_t train_coun
 int runCommand(const std::string& command, std::string& output);
 
 std::string readFile(const std::string& path);
+void writeBytes(const std::string& path, const std::vector<std::uint8_t>& bytes);
+
+// The message of the pagefl::Error that `action` throws, or "" when it throws none.
+std::string errorOf(const std::function<void()>& action);
 
 // A finished simulated run: its directory, metrics files as text, and their lines parsed.
 struct SimulatedRun {

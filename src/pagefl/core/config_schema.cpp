@@ -14,7 +14,7 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.flag("run.progress", c.run.progress, "show a progress bar on the terminal");
 
   v.text("data.source", c.data.source,
-         {"fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic", "leaf"}, "dataset to federate");
+         {"fashion-mnist", "mnist", "cifar10", "cifar100", "tiny-imagenet", "synthetic", "leaf"}, "dataset to federate");
   v.text("data.path", c.data.path, {}, "directory of the dataset files (empty: the source's default)");
   v.integer("data.train_subset", c.data.train_subset, {0, 1e12}, "use a random subset of this many samples (0: all)");
   v.integer("data.test_subset", c.data.test_subset, {0, 1e12}, "server test samples to keep (0: all)");

@@ -7,6 +7,7 @@
 #include "pagefl/data/idx_reader.h"
 #include "pagefl/data/leaf_json.h"
 #include "pagefl/data/synthetic.h"
+#include "pagefl/data/tiny_imagenet_reader.h"
 
 namespace pagefl {
 namespace {
@@ -21,6 +22,7 @@ ChannelStats imageStats(const std::string& source) {
   if (source == "mnist") return {{0.1307f}, {0.3081f}};
   if (source == "fashion-mnist") return {{0.2860f}, {0.3530f}};
   if (source == "cifar10") return {{0.4914f, 0.4822f, 0.4465f}, {0.2470f, 0.2435f, 0.2616f}};
+  if (source == "tiny-imagenet") return {{0.4802f, 0.4481f, 0.3975f}, {0.2302f, 0.2265f, 0.2262f}};
   return {{0.5071f, 0.4865f, 0.4409f}, {0.2673f, 0.2564f, 0.2762f}};  // cifar100
 }
 
@@ -109,6 +111,12 @@ SourceData loadSource(const Config& config, const RngStreams& streams) {
     out.pool = standardise(readCifarBinary(cifarTrainFiles(path, variant), variant), imageStats(data.source));
     out.server_test = standardise(readCifarBinary(cifarTestFiles(path, variant), variant), imageStats(data.source));
     out.num_classes = variant == CifarVariant::Cifar10 ? 10 : 100;
+  } else if (data.source == "tiny-imagenet") {
+    if (path.empty()) throw Error("data.source = \"tiny-imagenet\" needs data.path: the extracted tiny-imagenet-200 directory");
+    TinyImageNet tiny = readTinyImageNet(path);
+    out.pool = standardise(std::move(tiny.train), imageStats(data.source));
+    out.server_test = standardise(std::move(tiny.val), imageStats(data.source));
+    out.num_classes = tiny.num_classes;
   } else if (data.source == "synthetic") {
     SyntheticData synthetic = generateSynthetic(config.synthetic, streams);
     for (std::size_t i = 0; i < synthetic.client_local.size(); ++i)
