@@ -72,6 +72,27 @@ struct AlgorithmConfig {
   double fedprox_mu = 0.01;
   std::int64_t finetune_epochs = 1;
   double finetune_lr = 0.0;  // 0: train.lr
+  // The baselines' hyperparameters (defaults and their sources in each algorithm's header).
+  double server_lr = 1.0;          // SCAFFOLD, FedAvgM: global step size
+  double server_momentum = 0.9;    // FedAvgM
+  double feddyn_alpha = 0.01;
+  double pfedme_lambda = 15.0;
+  std::int64_t pfedme_steps = 5;
+  double pfedme_personal_lr = 0.01;
+  double pfedme_beta = 1.0;
+  double ditto_lambda = 0.1;
+  double fedala_eta = 1.0;
+  double fedala_data_fraction = 0.8;
+  std::int64_t fedala_layers = 1;
+  double fedala_threshold = 0.1;
+  std::int64_t fedala_history = 10;
+  std::int64_t head_layers = 1;    // FedPer, FedRep, Fed-RoD, FedBABU, FedRecon
+  std::int64_t fedrep_head_epochs = 10;
+  std::int64_t fedrecon_epochs = 1;
+  double fedrecon_eval_fraction = 0.2;
+  double apfl_alpha = 0.25;
+  bool apfl_adaptive = true;
+  double perfedavg_beta = 0.0;     // 0: train.lr
 };
 
 // PAGE and Dap-FL (see SPEC-PAGE.md). Defaults: the published Synthetic setup.
@@ -137,6 +158,9 @@ class ConfigFieldVisitor {
 };
 
 void describeConfig(Config& config, ConfigFieldVisitor& visitor);
+
+// Every value algorithm.name accepts.
+const std::vector<std::string>& algorithmNames();
 
 // Reads a TOML file (empty path: defaults only) and applies `key=value` overrides.
 // Throws pagefl::Error naming the file, key and what to fix.

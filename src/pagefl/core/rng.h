@@ -21,6 +21,7 @@ enum class Purpose : std::uint64_t {
   FineTuneShuffle = 8,
   AgentInit = 9,
   AgentNoise = 10,
+  AdaptiveAggregationSample = 11,  // FedALA's data share for learning its weights
 };
 
 inline constexpr std::int64_t kNoRound = -1;

@@ -26,6 +26,18 @@ torch::Tensor weightedAverage(const std::vector<torch::Tensor>& params, const st
   return sum.to(torch::kFloat32);
 }
 
+std::optional<torch::Tensor> sampleWeightedAverage(const std::vector<ClientUpdate>& updates) {
+  std::vector<torch::Tensor> params;
+  std::vector<double> weights;
+  for (const ClientUpdate& update : updates) {
+    if (!update.params.defined()) continue;
+    params.push_back(update.params);
+    weights.push_back(static_cast<double>(update.num_samples));
+  }
+  if (params.empty()) return std::nullopt;
+  return weightedAverage(params, weights);
+}
+
 std::optional<std::string> findUpdateDefect(const ClientUpdate& update, std::int64_t expected_size) {
   if (!update.params.defined()) return std::nullopt;
   if (update.params.dim() != 1 || update.params.numel() != expected_size)

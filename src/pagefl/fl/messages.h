@@ -20,6 +20,8 @@ struct ServerMessage {
   NamedTensors tensors;   // extra algorithm state (e.g. a server control variate)
   Metrics settings;       // per-round settings for the clients
   bool evaluate = false;  // whether clients compute the G->L and P->L streams this round
+  // Simulation only: return the personalised model in ClientUpdate::personal, for the P->S stream.
+  bool wants_personal = false;
 };
 
 // Client -> server at the end of its local work.
@@ -30,6 +32,9 @@ struct ClientUpdate {
   std::int64_t num_samples = 0;  // local training samples (FedAvg's aggregation weight)
   NamedTensors tensors;
   Metrics metrics;               // "train_loss", and on evaluated rounds the streams (see streams.h)
+  // Simulation only, when asked: the personalised model when it is not `params` (Ditto's personal
+  // model, FedRep's body with the local head). It never feeds aggregation.
+  torch::Tensor personal;
 };
 
 }  // namespace pagefl

@@ -2,9 +2,55 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <numeric>
 
 namespace pagefl {
+
+EpochBatches::EpochBatches(const Dataset& data, std::int64_t batch_size, std::mt19937_64& rng)
+    : data_(data), batch_size_(batch_size), order_(static_cast<std::size_t>(data.size())) {
+  std::iota(order_.begin(), order_.end(), 0);
+  std::shuffle(order_.begin(), order_.end(), rng);
+}
+
+Dataset EpochBatches::batch(std::int64_t i) const {
+  const auto n = static_cast<std::int64_t>(order_.size());
+  const std::int64_t begin = i * batch_size_;
+  auto picked = torch::from_blob(const_cast<std::int64_t*>(order_.data()) + begin,
+                                 {std::min(batch_size_, n - begin)}, torch::kInt64);
+  return {data_.x.index_select(0, picked), data_.y.index_select(0, picked)};
+}
+
+namespace {
+
+torch::Tensor lossOf(FlatModel& model, const Dataset& batch, const torch::Tensor& logit_offset) {
+  auto logits = model.network().forward(batch.x);
+  if (logit_offset.defined()) logits = logits + logit_offset;
+  return torch::nn::functional::cross_entropy(logits, batch.y);
+}
+
+}  // namespace
+
+double lossAndGradient(FlatModel& model, const Dataset& batch, const torch::Tensor& logit_offset) {
+  model.useFlatGrads(true);
+  model.clearGrads();
+  auto loss = lossOf(model, batch, logit_offset);
+  loss.backward();
+  return loss.item<double>();
+}
+
+void clipGradient(torch::Tensor& grads, double clip_norm) {
+  if (clip_norm <= 0) return;
+  const double norm = grads.norm().item<double>();
+  if (norm > clip_norm) grads.mul_(clip_norm / (norm + 1e-6));
+}
+
+void sgdStep(FlatModel& model, double lr, const SgdOptions& options) {
+  torch::NoGradGuard no_grad;
+  if (options.weight_decay > 0) model.grads().add_(model.params(), options.weight_decay);
+  clipGradient(model.grads(), options.clip_norm);
+  model.params().add_(model.grads(), -lr);
+}
 
 TrainStats trainSgd(FlatModel& model, const Dataset& train, const SgdOptions& options, std::mt19937_64& rng,
                     const GradientHook& hook) {
@@ -15,32 +61,31 @@ TrainStats trainSgd(FlatModel& model, const Dataset& train, const SgdOptions& op
   torch::optim::SGD optimizer(model.parameters(), torch::optim::SGDOptions(options.lr)
                                                       .momentum(options.momentum)
                                                       .weight_decay(options.weight_decay));
+  const bool masked = options.trainable.defined();
+  // Fixed parameters are put back after every step: the optimiser's weight decay and momentum
+  // would otherwise move them.
+  const torch::Tensor fixed = masked ? model.snapshot() : torch::Tensor();
   // Flat gradients only when something works on the whole gradient; otherwise skip their cost.
-  model.useFlatGrads(hook || options.clip_norm > 0);
-  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  model.useFlatGrads(hook || options.clip_norm > 0 || masked);
   double loss_sum = 0.0;
   for (std::int64_t epoch = 0; epoch < options.epochs; ++epoch) {
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
-    auto permutation = torch::from_blob(order.data(), {n}, torch::kInt64);
-    for (std::int64_t begin = 0; begin < n; begin += options.batch_size) {
-      auto batch = permutation.slice(0, begin, std::min(begin + options.batch_size, n));
-      auto x = train.x.index_select(0, batch);
-      auto y = train.y.index_select(0, batch);
-
+    EpochBatches batches(train, options.batch_size, rng);
+    for (std::int64_t b = 0; b < batches.count(); ++b) {
+      Dataset batch = batches.batch(b);
       model.clearGrads();
-      auto loss = torch::nn::functional::cross_entropy(model.network().forward(x), y);
+      auto loss = lossOf(model, batch, options.logit_offset);
       loss.backward();
       if (hook) hook(model);
-      if (options.clip_norm > 0) {
-        // Same rule as torch::nn::utils::clip_grad_norm_, on the one flat gradient buffer.
-        const double norm = model.grads().norm().item<double>();
-        if (norm > options.clip_norm) model.grads().mul_(options.clip_norm / (norm + 1e-6));
-      }
+      if (masked) model.grads().mul_(options.trainable);
+      clipGradient(model.grads(), options.clip_norm);
       optimizer.step();
+      if (masked) {
+        torch::NoGradGuard no_grad;
+        model.params().sub_(fixed).mul_(options.trainable).add_(fixed);
+      }
 
-      loss_sum += loss.item<double>() * static_cast<double>(batch.size(0));
-      stats.samples += batch.size(0);
+      loss_sum += loss.item<double>() * static_cast<double>(batch.size());
+      stats.samples += batch.size();
       ++stats.steps;
     }
   }

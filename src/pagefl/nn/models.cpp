@@ -47,9 +47,15 @@ class Mlp final : public Network {
 // -> fc(512) -> classes, with unpadded convolutions as in PFLlib's FedAvgCNN.
 class FedAvgCnn final : public Network {
  public:
-  FedAvgCnn(const std::vector<std::int64_t>& shape, std::int64_t classes)
+  // group_norm adds GroupNorm(2) after each convolution (model "cnn-gn"): the small model with
+  // normalisation layers that FedBN keeps local.
+  FedAvgCnn(const std::vector<std::int64_t>& shape, std::int64_t classes, bool group_norm)
       : conv1_(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(shape[0], 32, 5)))),
         conv2_(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 5)))) {
+    if (group_norm) {
+      norm1_ = register_module("norm1", torch::nn::GroupNorm(2, 32));
+      norm2_ = register_module("norm2", torch::nn::GroupNorm(2, 64));
+    }
     const std::int64_t h = ((shape[1] - 4) / 2 - 4) / 2;
     const std::int64_t w = ((shape[2] - 4) / 2 - 4) / 2;
     if (h < 1 || w < 1)
@@ -58,14 +64,19 @@ class FedAvgCnn final : public Network {
     fc2_ = register_module("fc2", torch::nn::Linear(512, classes));
   }
   torch::Tensor forward(torch::Tensor x) override {
-    x = torch::max_pool2d(torch::relu(conv1_(x)), 2);
-    x = torch::max_pool2d(torch::relu(conv2_(x)), 2);
+    x = conv1_(x);
+    if (norm1_) x = norm1_(x);
+    x = torch::max_pool2d(torch::relu(x), 2);
+    x = conv2_(x);
+    if (norm2_) x = norm2_(x);
+    x = torch::max_pool2d(torch::relu(x), 2);
     x = torch::relu(fc1_(x.flatten(1)));
     return fc2_(x);
   }
 
  private:
   torch::nn::Conv2d conv1_, conv2_;
+  torch::nn::GroupNorm norm1_{nullptr}, norm2_{nullptr};
   torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};
 };
 
@@ -159,12 +170,12 @@ std::shared_ptr<Network> makeNetwork(const ModelSpec& spec) {
   if (spec.num_classes < 2) throw Error("the data has {} classes; a classifier needs at least 2", spec.num_classes);
   if (spec.name == "logreg") return std::make_shared<LogisticRegression>(inputs, spec.num_classes);
   if (spec.name == "mlp") return std::make_shared<Mlp>(inputs, spec.hidden, spec.num_classes);
-  if (spec.name == "cnn") {
+  if (spec.name == "cnn" || spec.name == "cnn-gn") {
     if (spec.sample_shape.size() != 3)
-      throw Error("model.name = \"cnn\" needs image samples [channels, height, width], but samples have shape [{}]; "
+      throw Error("model.name = \"{}\" needs image samples [channels, height, width], but samples have shape [{}]; "
                   "for LEAF data set data.leaf_sample_shape, or use model.name = \"mlp\"",
-                  fmt::join(spec.sample_shape, ", "));
-    return std::make_shared<FedAvgCnn>(spec.sample_shape, spec.num_classes);
+                  spec.name, fmt::join(spec.sample_shape, ", "));
+    return std::make_shared<FedAvgCnn>(spec.sample_shape, spec.num_classes, spec.name == "cnn-gn");
   }
   if (spec.name == "resnet18-gn") {
     if (spec.sample_shape.size() != 3)
@@ -180,7 +191,7 @@ std::shared_ptr<Network> makeNetwork(const ModelSpec& spec) {
                   fmt::join(spec.sample_shape, ", "));
     return std::make_shared<CharLstm>(spec.num_classes);
   }
-  throw Error("unknown model.name '{}'; choose logreg, mlp, cnn, resnet18-gn or lstm", spec.name);
+  throw Error("unknown model.name '{}'; choose logreg, mlp, cnn, cnn-gn, resnet18-gn or lstm", spec.name);
 }
 
 }  // namespace pagefl

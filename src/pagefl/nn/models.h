@@ -15,7 +15,7 @@ class Network : public torch::nn::Module {
 };
 
 struct ModelSpec {
-  std::string name;                     // logreg | mlp | cnn | resnet18-gn | lstm
+  std::string name;                     // logreg | mlp | cnn | cnn-gn | resnet18-gn | lstm
   std::vector<std::int64_t> sample_shape;
   std::int64_t num_classes = 0;
   std::vector<std::int64_t> hidden;     // MLP widths

@@ -74,15 +74,20 @@ std::vector<ClientUpdate> keepSoundUpdates(std::vector<ClientUpdate> updates, st
   return sound;
 }
 
-// The optional P->S stream: every uploaded model on the server test set.
+// The optional P->S stream: every client's personalised model (its upload unless it sent one
+// apart) on the server test set. The personalised copies are dropped afterwards.
 void scorePersonalOnServer(std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) {
   std::vector<torch::Tensor> models;
   std::vector<ClientUpdate*> owners;
-  for (ClientUpdate& update : updates)
-    if (update.params.defined()) models.push_back(update.params), owners.push_back(&update);
+  for (ClientUpdate& update : updates) {
+    const torch::Tensor& personal = update.personal.defined() ? update.personal : update.params;
+    if (personal.defined()) models.push_back(personal), owners.push_back(&update);
+  }
   auto results = evaluator.evaluateEach(models);
-  for (std::size_t i = 0; i < owners.size(); ++i)
+  for (std::size_t i = 0; i < owners.size(); ++i) {
     streams::record(owners[i]->metrics, streams::kPersonalOnServer, results[i]);
+    owners[i]->personal = torch::Tensor();
+  }
 }
 
 }  // namespace
@@ -128,6 +133,7 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
 
     ServerMessage message = algorithm.server->configureRound(round);
     message.evaluate = record.evaluated;
+    message.wants_personal = record.evaluated && config_.eval.personal_on_server;
     const std::vector<std::int64_t> participants =
         sampleParticipants(streams, round, data_.numClients(), config_.algorithm.participation);
 

@@ -29,6 +29,8 @@ class FedAvgClient : public ClientAlgorithm {
   // Loads the global model, records G->L, trains, and packs the upload; the model is left trained.
   ClientUpdate trainFromGlobal(const ServerMessage& message, ClientContext& context) const;
   std::int64_t evalBatchSize() const { return eval_batch_size_; }
+  // The local SGD options of this client's round (FedBABU freezes the head here).
+  virtual SgdOptions localOptions(const ClientContext&) const { return sgd_; }
 
  private:
   SgdOptions sgd_;

@@ -1,6 +1,7 @@
 #include "pagefl/fl/algorithms/fedavg_finetune.h"
 
-#include "pagefl/fl/streams.h"
+#include "pagefl/fl/algorithms/client_round.h"
+#include "pagefl/nn/param_mask.h"
 
 namespace pagefl {
 
@@ -10,9 +11,15 @@ ClientUpdate FedAvgFineTuneClient::run(const ServerMessage& message, ClientConte
     context.model.load(message.global);
     auto rng = context.streams.engine(Purpose::FineTuneShuffle, message.round, context.client);
     trainSgd(context.model, context.train, finetune_, rng);
-    streams::record(update.metrics, streams::kPersonalOnLocal, evaluate(context.model, context.test, evalBatchSize()));
+    scorePersonal(update, message, context, context.model.snapshot(), evalBatchSize());
   }
   return update;
+}
+
+SgdOptions FedBabuClient::localOptions(const ClientContext& context) const {
+  SgdOptions options = FedAvgClient::localOptions(context);
+  options.trainable = headMask(context.model.layout(), head_layers_).complement();
+  return options;
 }
 
 }  // namespace pagefl

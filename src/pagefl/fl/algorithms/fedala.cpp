@@ -1,0 +1,79 @@
+#include "pagefl/fl/algorithms/fedala.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <deque>
+
+#include "pagefl/fl/algorithms/client_round.h"
+#include "pagefl/nn/param_mask.h"
+
+namespace pagefl {
+namespace {
+
+constexpr int kMaxFirstPasses = 50;
+
+double standardDeviation(const std::deque<double>& values) {
+  double mean = 0.0, squares = 0.0;
+  for (double v : values) mean += v;
+  mean /= static_cast<double>(values.size());
+  for (double v : values) squares += (v - mean) * (v - mean);
+  return std::sqrt(squares / static_cast<double>(values.size()));
+}
+
+}  // namespace
+
+torch::Tensor fedAlaBlend(const torch::Tensor& local, const torch::Tensor& global, const torch::Tensor& weights) {
+  return local + (global - local) * weights;
+}
+
+void fedAlaWeightStep(torch::Tensor& weights, const torch::Tensor& grad_at_blend, const torch::Tensor& local,
+                      const torch::Tensor& global, double eta) {
+  weights.sub_(grad_at_blend * (global - local), eta).clamp_(0.0, 1.0);
+}
+
+void FedAlaClient::blend(const ServerMessage& message, ClientContext& context, const torch::Tensor& local) const {
+  FlatModel& model = context.model;
+  const ParamMask adapted = headMask(model.layout(), options_.layers);
+  const torch::Tensor local_part = adapted.gather(local), global_part = adapted.gather(message.global);
+  const bool first = !context.state.has("ala_weights");
+  torch::Tensor& weights = context.state.tensor("ala_weights");
+  if (first) weights = torch::ones({adapted.count()});
+
+  auto rng = context.streams.engine(Purpose::AdaptiveAggregationSample, message.round, context.client);
+  const auto share = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(options_.data_fraction * static_cast<double>(context.train.size())));
+  EpochBatches sampler(context.train, share, rng);
+  const Dataset sample = sampler.batch(0);
+  torch::Tensor start = message.global.clone();  // lower layers take the global model
+  std::deque<double> recent;
+  for (int pass = 0; pass < (first ? kMaxFirstPasses : 1); ++pass) {
+    EpochBatches batches(sample, sgd_.batch_size, rng);
+    for (std::int64_t b = 0; b < batches.count(); ++b) {
+      adapted.scatter(start, fedAlaBlend(local_part, global_part, weights));
+      model.load(start);
+      recent.push_back(lossAndGradient(model, batches.batch(b)));
+      if (static_cast<std::int64_t>(recent.size()) > options_.history) recent.pop_front();
+      fedAlaWeightStep(weights, adapted.gather(model.grads()), local_part, global_part, options_.eta);
+    }
+    if (static_cast<std::int64_t>(recent.size()) >= options_.history && standardDeviation(recent) < options_.threshold)
+      break;
+  }
+  adapted.scatter(start, fedAlaBlend(local_part, global_part, weights));
+  model.load(start);
+}
+
+ClientUpdate FedAlaClient::run(const ServerMessage& message, ClientContext& context) const {
+  ClientUpdate update = openUpdate(message, context);
+  loadGlobalAndScore(update, message, context, eval_batch_size_);
+  torch::Tensor& local = context.state.tensor("local_model");
+  if (local.defined() && context.train.size() > 0) blend(message, context, local);
+  auto rng = context.streams.engine(Purpose::Shuffle, message.round, context.client);
+  recordTraining(update, trainSgd(context.model, context.train, sgd_, rng), context);
+  update.params = context.model.snapshot();
+  local = update.params.clone();
+  scorePersonal(update, message, context, update.params, eval_batch_size_);
+  return update;
+}
+
+}  // namespace pagefl

@@ -1,0 +1,52 @@
+#include "pagefl/fl/algorithms/fedrecon.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "pagefl/fl/algorithms/client_round.h"
+#include "pagefl/nn/param_mask.h"
+
+namespace pagefl {
+
+bool isFedReconEvaluationClient(std::int64_t client, double eval_fraction) {
+  // Client c is held out when [c, c+1) contains a multiple of 1/eval_fraction: an even spread.
+  return std::floor(static_cast<double>(client + 1) * eval_fraction) >
+         std::floor(static_cast<double>(client) * eval_fraction);
+}
+
+ClientUpdate FedReconClient::run(const ServerMessage& message, ClientContext& context) const {
+  ClientUpdate update = openUpdate(message, context);
+  loadGlobalAndScore(update, message, context, eval_batch_size_);
+  FlatModel& model = context.model;
+  const ParamMask head = headMask(model.layout(), head_layers_);
+  const bool held_out = isFedReconEvaluationClient(context.client, eval_fraction_);
+  const std::int64_t n = context.train.size();
+  const std::int64_t half = held_out || n < 2 ? n : n / 2;
+  const Dataset support = context.train.slice(0, half);
+  const Dataset query = n < 2 || held_out ? context.train : context.train.slice(half, n);
+
+  SgdOptions reconstruct = sgd_;
+  reconstruct.epochs = recon_epochs_;
+  reconstruct.trainable = head.ones;
+  auto recon_rng = context.streams.engine(Purpose::FineTuneShuffle, message.round, context.client);
+  TrainStats recon_stats = trainSgd(model, support, reconstruct, recon_rng);
+  if (held_out) {
+    recordTraining(update, recon_stats, context);
+    update.num_samples = 0;
+    scorePersonal(update, message, context, model.snapshot(), eval_batch_size_);
+    return update;  // no parameters: nothing to aggregate
+  }
+
+  SgdOptions body = sgd_;
+  body.trainable = head.complement();
+  auto rng = context.streams.engine(Purpose::Shuffle, message.round, context.client);
+  recordTraining(update, trainSgd(model, query, body, rng), context);
+  const torch::Tensor personal = model.snapshot();
+  update.params = personal.clone();
+  head.scatter(update.params, head.gather(message.global));
+  scorePersonal(update, message, context, personal, eval_batch_size_);
+  return update;
+}
+
+}  // namespace pagefl
