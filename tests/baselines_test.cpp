@@ -47,9 +47,14 @@ TEST_P(Baseline, LearnsAndIsIdenticalWithOneAndTwoWorkers) {
   EXPECT_EQ(one.clients_text, two.clients_text);
   ASSERT_EQ(one.rounds.size(), 6u);
   EXPECT_LT(meanTrainLoss(one, 6), meanTrainLoss(one, 1));
-  // Chance is 1/30 on this task: both the global and the personalised models have learnt.
+  // Chance is 1/30 on this task: both the global and the personalised models have learnt. Two
+  // global models are not meant for this test set: Fed-RoD's generic model is trained for
+  // class-balanced data (balanced softmax) and this synthetic test set is heavily skewed, and
+  // FedRecon's global model keeps its initial head, to be reconstructed by each client.
   const auto& last = one.rounds.back();
-  EXPECT_GT(last["g2s"]["acc"].get<double>(), 0.15);
+  if (GetParam() != "fedrod" && GetParam() != "fedrecon") {
+    EXPECT_GT(last["g2s"]["acc"].get<double>(), 0.15);
+  }
   EXPECT_GT(last["p2l"]["acc"]["mean"].get<double>(), 0.15);
   EXPECT_TRUE(last.contains("p2s"));
 }
