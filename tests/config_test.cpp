@@ -2,6 +2,10 @@
 
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
+#include "test_support.h"
+
+#include <filesystem>
+#include <fstream>
 
 namespace pagefl {
 namespace {
@@ -20,6 +24,22 @@ TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
   EXPECT_DOUBLE_EQ(c.train.lr, 0.5);
   EXPECT_EQ(c.train.batch_size, 32);
   EXPECT_EQ(c.data.source, "fashion-mnist");
+}
+
+TEST(Config, ExtendsStartsFromTheBaseFileAndOverridesPerKey) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("base.toml")) << "[train]\nlr = 0.5\nepochs = 3\n[run]\nrounds = 7\n";
+  std::filesystem::create_directories(dir.path() / "sub");
+  std::ofstream(dir.path() / "sub" / "child.toml") << "extends = \"../base.toml\"\n[train]\nlr = 0.1\n";
+  Config c = loadConfig((dir.path() / "sub" / "child.toml").string(), {"run.rounds=9"});
+  EXPECT_DOUBLE_EQ(c.train.lr, 0.1);  // the child's value
+  EXPECT_EQ(c.train.epochs, 3);       // the base's value in a table both files have
+  EXPECT_EQ(c.run.rounds, 9);         // overrides still win
+
+  std::ofstream(dir.file("loop.toml")) << "extends = \"loop.toml\"\n";
+  EXPECT_NE(testing::errorOf([&] { loadConfig(dir.file("loop.toml")); }).find("cycle"), std::string::npos);
+  std::ofstream(dir.file("orphan.toml")) << "extends = \"missing.toml\"\n";
+  EXPECT_NE(testing::errorOf([&] { loadConfig(dir.file("orphan.toml")); }).find("missing.toml"), std::string::npos);
 }
 
 TEST(Config, DottedOverridesWinOverTheFile) {

@@ -9,6 +9,7 @@
 #include "pagefl/core/error.h"
 #include "pagefl/core/rng.h"
 #include "pagefl/data/federated_dataset.h"
+#include "pagefl/fl/algorithm.h"
 #include "pagefl/nn/flat_model.h"
 #include "pagefl/nn/local_training.h"
 
@@ -48,14 +49,26 @@ TEST(Models, CharacterLstmPredictsTheNextCharacter) {
   EXPECT_THROW(makeNetwork({"lstm", {1, 28, 28}, 10, {}}), Error);
 }
 
-TEST(Configs, EveryShippedConfigParses) {
+TEST(Configs, EveryShippedConfigParsesAndBuildsItsAlgorithm) {
   int count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(PAGEFL_SOURCE_DIR "/configs")) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(PAGEFL_SOURCE_DIR "/configs")) {
     if (entry.path().extension() != ".toml") continue;
-    EXPECT_NO_THROW(loadConfig(entry.path().string())) << entry.path();
+    EXPECT_NO_THROW(makeAlgorithm(loadConfig(entry.path().string()))) << entry.path();
     ++count;
   }
-  EXPECT_GE(count, 5);
+  EXPECT_GE(count, 20);
+}
+
+TEST(Configs, EveryAlgorithmHasABaselineConfigOnTheDemoSetup) {
+  const Config setup = loadConfig(PAGEFL_SOURCE_DIR "/configs/fmnist-demo-setup.toml");
+  for (const std::string& name : algorithmNames()) {
+    if (name == "page" || name == "dapfl" || name == "fedprox" || name == "local" || name == "fedavg-ft") continue;
+    const Config config = loadConfig(fmt::format("{}/configs/baselines/{}.toml", PAGEFL_SOURCE_DIR, name));
+    EXPECT_EQ(config.algorithm.name, name);
+    EXPECT_EQ(config.partition.num_clients, setup.partition.num_clients) << name;
+    EXPECT_EQ(config.data.train_subset, setup.data.train_subset) << name;
+    EXPECT_EQ(config.run.rounds, setup.run.rounds) << name;
+  }
 }
 
 TEST(Configs, PaperSetupsWithoutTheirDataSayWhatToSet) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -202,17 +203,57 @@ void applyOverride(toml::table& table, const std::string& assignment) {
 
 }  // namespace
 
-Config parseConfig(const std::string& toml_text, const std::vector<std::string>& overrides,
-                   const std::string& origin) {
-  toml::table table;
+namespace {
+
+std::string readText(const std::filesystem::path& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot open {} '{}': check the path", what, path.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+toml::table parseToml(const std::string& toml_text, const std::string& origin) {
   try {
-    table = toml::parse(toml_text, origin);
+    return toml::parse(toml_text, origin);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
     throw Error("{}:{}:{}: not valid TOML: {}", origin, where.line, where.column, e.description());
   }
-  for (const std::string& assignment : overrides) applyOverride(table, assignment);
+}
 
+// Writes every value of `over` into `base`, descending into tables present in both.
+void mergeInto(toml::table& base, const toml::table& over) {
+  for (const auto& [key, value] : over) {
+    toml::table* base_section = base[key].as_table();
+    if (base_section && value.is_table()) {
+      mergeInto(*base_section, *value.as_table());
+    } else {
+      base.insert_or_assign(key, value);
+    }
+  }
+}
+
+// `extends = "other.toml"` at the top of a config starts from that file (relative to this one),
+// so that a family of configs states only how each differs from a shared setup.
+toml::table resolveExtends(toml::table table, const std::filesystem::path& directory, const std::string& origin,
+                           int depth) {
+  auto* extends = table.get("extends");
+  if (!extends) return table;
+  const auto base_name = extends->value<std::string>();
+  if (!base_name) throw Error("{}: 'extends' must be the path of another config file, as a string", origin);
+  if (depth >= 8) throw Error("{}: 'extends' nests more than 8 files deep; is there a cycle?", origin);
+  const std::filesystem::path base_path = directory / *base_name;
+  const std::string text = readText(base_path, fmt::format("the config that {} extends", origin));
+  toml::table base = resolveExtends(parseToml(text, base_path.string()), base_path.parent_path(),
+                                    base_path.string(), depth + 1);
+  table.erase("extends");
+  mergeInto(base, table);
+  return base;
+}
+
+Config configFromTable(toml::table table, const std::vector<std::string>& overrides, const std::string& origin) {
+  for (const std::string& assignment : overrides) applyOverride(table, assignment);
   Config config;
   TableReader reader(table, origin);
   describeConfig(config, reader);
@@ -220,13 +261,18 @@ Config parseConfig(const std::string& toml_text, const std::vector<std::string>&
   return config;
 }
 
+}  // namespace
+
+Config parseConfig(const std::string& toml_text, const std::vector<std::string>& overrides,
+                   const std::string& origin) {
+  return configFromTable(resolveExtends(parseToml(toml_text, origin), std::filesystem::current_path(), origin, 0),
+                         overrides, origin);
+}
+
 Config loadConfig(const std::string& path, const std::vector<std::string>& overrides) {
   if (path.empty()) return parseConfig("", overrides, "<defaults>");
-  std::ifstream in(path);
-  if (!in) throw Error("cannot open config file '{}': check the path", path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return parseConfig(text.str(), overrides, path);
+  const toml::table table = parseToml(readText(path, "config file"), path);
+  return configFromTable(resolveExtends(table, std::filesystem::path(path).parent_path(), path, 0), overrides, path);
 }
 
 std::string toToml(const Config& config) {

@@ -162,7 +162,8 @@ void describeConfig(Config& config, ConfigFieldVisitor& visitor);
 // Every value algorithm.name accepts.
 const std::vector<std::string>& algorithmNames();
 
-// Reads a TOML file (empty path: defaults only) and applies `key=value` overrides.
+// Reads a TOML file (empty path: defaults only) and applies `key=value` overrides. A top-level
+// `extends = "base.toml"` (relative to the file) starts from that file's values.
 // Throws pagefl::Error naming the file, key and what to fix.
 Config loadConfig(const std::string& path, const std::vector<std::string>& overrides = {});
 Config parseConfig(const std::string& toml_text, const std::vector<std::string>& overrides = {},
