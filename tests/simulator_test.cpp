@@ -49,6 +49,20 @@ TEST(Simulator, CnnRunsAreIdenticalAcrossWorkerCounts) {
   EXPECT_EQ(a.clients_text, b.clients_text);
 }
 
+TEST(Simulator, FoldedRoundsOfManyClientsAreIdenticalAcrossWorkerCounts) {
+  // 150 clients: FedAvg folds their uploads in three chunks; Ditto shares FedAvg's server.
+  TempDir dir;
+  for (const char* algorithm : {"fedavg", "ditto"}) {
+    auto setup = syntheticSetup(algorithm);
+    setup.insert(setup.end(), {"synthetic.num_clients=150", "synthetic.samples_per_client=20", "run.rounds=2",
+                               "algorithm.participation=1.0"});
+    auto [a, b] = simulateWithOneAndTwoWorkers(dir, setup);
+    EXPECT_EQ(a.rounds_text, b.rounds_text) << algorithm;
+    EXPECT_EQ(a.clients_text, b.clients_text) << algorithm;
+    EXPECT_EQ(a.rounds.back()["participants"].get<int>(), 150);
+  }
+}
+
 TEST(Simulator, ParticipationSamplesTheRequestedShareDeterministically) {
   RngStreams streams(3);
   auto a = Simulator::sampleParticipants(streams, 5, 100, 0.1);

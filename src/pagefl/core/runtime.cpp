@@ -1,6 +1,7 @@
 #include "pagefl/core/runtime.h"
 
 #include <dlfcn.h>
+#include <sys/resource.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -38,6 +39,12 @@ void reexecWithBetterBlasCore(char** argv) {
   setenv("OPENBLAS_CORETYPE", better, 1);
   execv("/proc/self/exe", argv);
   // execv returns only on failure: carry on with the detected core.
+}
+
+std::int64_t peakResidentBytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // Linux reports kilobytes
 }
 
 }  // namespace pagefl

@@ -1,6 +1,8 @@
 // Process-wide kernel set-up.
 #pragma once
 
+#include <cstdint>
+
 namespace pagefl {
 
 // One LibTorch and one BLAS thread per worker: for the small models of federated learning,
@@ -13,5 +15,8 @@ void configureSingleThreadedKernels();
 // not set OPENBLAS_CORETYPE, this sets it and re-executes the program (argv unchanged).
 // Returns normally in every other case.
 void reexecWithBetterBlasCore(char** argv);
+
+// The process's peak resident set size so far, in bytes (getrusage).
+std::int64_t peakResidentBytes();
 
 }  // namespace pagefl

@@ -6,36 +6,39 @@
 
 namespace pagefl {
 
+void WeightedSum::add(const torch::Tensor& params, double weight) {
+  if (!(weight >= 0)) throw Error("aggregation weight {} is negative or not a number", weight);
+  if (!sum_.defined()) sum_ = torch::zeros({params.numel()}, torch::kFloat64);
+  if (params.numel() != sum_.numel())
+    throw Error("cannot aggregate models of {} and {} parameters", sum_.numel(), params.numel());
+  sum_.add_(params.to(torch::kFloat64), weight);
+  total_ += weight;
+}
+
+torch::Tensor WeightedSum::average() const {
+  if (!sum_.defined()) throw Error("cannot aggregate zero models");
+  if (total_ <= 0) throw Error("aggregation weights sum to zero");
+  return (sum_ / total_).to(torch::kFloat32);
+}
+
 torch::Tensor weightedAverage(const std::vector<torch::Tensor>& params, const std::vector<double>& weights) {
-  if (params.empty()) throw Error("cannot aggregate zero models");
   if (params.size() != weights.size())
     throw Error("cannot aggregate {} models with {} weights", params.size(), weights.size());
-  double total = 0;
-  for (double w : weights) {
-    if (!(w >= 0)) throw Error("aggregation weight {} is negative or not a number", w);
-    total += w;
-  }
-  if (total <= 0) throw Error("aggregation weights sum to zero");
-
-  auto sum = torch::zeros({params.front().numel()}, torch::kFloat64);
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    if (params[i].numel() != sum.numel())
-      throw Error("cannot aggregate models of {} and {} parameters", sum.numel(), params[i].numel());
-    sum.add_(params[i].to(torch::kFloat64), weights[i] / total);
-  }
-  return sum.to(torch::kFloat32);
+  WeightedSum sum;
+  for (std::size_t i = 0; i < params.size(); ++i) sum.add(params[i], weights[i]);
+  return sum.average();
 }
 
 std::optional<torch::Tensor> sampleWeightedAverage(const std::vector<ClientUpdate>& updates) {
-  std::vector<torch::Tensor> params;
-  std::vector<double> weights;
+  WeightedSum sum;
+  bool any = false;
   for (const ClientUpdate& update : updates) {
     if (!update.params.defined()) continue;
-    params.push_back(update.params);
-    weights.push_back(static_cast<double>(update.num_samples));
+    sum.add(update.params, static_cast<double>(update.num_samples));
+    any = true;
   }
-  if (params.empty()) return std::nullopt;
-  return weightedAverage(params, weights);
+  if (!any) return std::nullopt;
+  return sum.average();
 }
 
 std::optional<std::string> findUpdateDefect(const ClientUpdate& update, std::int64_t expected_size) {

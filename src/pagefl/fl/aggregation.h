@@ -11,6 +11,21 @@
 
 namespace pagefl {
 
+// A running sum_i w_i p_i in float64, added to in a fixed order: FedAvg's aggregation one update
+// at a time, so that a server need not hold every upload at once.
+class WeightedSum {
+ public:
+  // Throws pagefl::Error on a negative or NaN weight or a size different from earlier ones.
+  void add(const torch::Tensor& params, double weight);
+  bool empty() const { return total_ <= 0; }
+  // sum_i w_i p_i / sum_i w_i in float32; throws when the weights sum to zero.
+  torch::Tensor average() const;
+
+ private:
+  torch::Tensor sum_;
+  double total_ = 0.0;
+};
+
 // sum_i w_i p_i / sum_i w_i, accumulated in float64 in the given order so that the result is
 // exact to float32 rounding and independent of thread count. Throws pagefl::Error when the
 // inputs are empty, differ in size, or the weights are negative or sum to zero.

@@ -37,6 +37,17 @@ class ServerEvaluator {
   virtual std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params) = 0;
 };
 
+// Folds a round's updates into the global model one at a time, in client-id order, for
+// algorithms whose aggregation is a running sum. The engine then holds only a chunk of uploads
+// at once, so the server's memory does not grow with the number of clients.
+class UpdateFold {
+ public:
+  virtual ~UpdateFold() = default;
+  virtual void add(const ClientUpdate& update) = 0;
+  // Sets the new global model; returns server-side metrics, as aggregate() does.
+  virtual Metrics finish() = 0;
+};
+
 class ServerAlgorithm {
  public:
   virtual ~ServerAlgorithm() = default;
@@ -48,6 +59,9 @@ class ServerAlgorithm {
   // server-side metrics worth logging for the round.
   virtual Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates,
                             ServerEvaluator& evaluator) = 0;
+  // A fold that gives the same global model as aggregate(), or null when the algorithm needs
+  // every update at once (PAGE's agent weighs them all together).
+  virtual std::unique_ptr<UpdateFold> beginFold(std::int64_t /*round*/) { return nullptr; }
   const torch::Tensor& global() const { return global_; }
   // G->S of the current global model when aggregate() already computed it (PAGE's reward does),
   // so that the engine need not evaluate it again.

@@ -91,7 +91,12 @@ void RunRecorder::onRound(const RoundRecord& record) {
     for (const auto& [key, value] : client.metrics) row[key] = value;
     clients_ << row.dump() << "\n";
   }
-  timing_ << json{{"round", record.round}, {"seconds", record.seconds}}.dump() << "\n";
+  timing_ << json{{"round", record.round},
+                  {"seconds", record.seconds},
+                  {"client_state_mb", static_cast<double>(record.client_state_bytes) / 1e6},
+                  {"peak_rss_mb", static_cast<double>(record.peak_resident_bytes) / 1e6}}
+                 .dump()
+          << "\n";
   rounds_.flush();
   clients_.flush();
   timing_.flush();

@@ -31,7 +31,10 @@ struct RoundRecord {
   std::vector<ClientRecord> clients;  // participants, by client id
   std::vector<RejectedUpdate> rejected;
   Metrics server_metrics;
-  double seconds = 0.0;  // wall time of the round (kept out of the deterministic metrics files)
+  // Costs, kept out of the deterministic metrics files (they go to timing.jsonl):
+  double seconds = 0.0;                  // wall time of the round
+  std::int64_t client_state_bytes = 0;   // tensors held in the ClientState store after the round
+  std::int64_t peak_resident_bytes = 0;  // the process's peak resident memory so far
 };
 
 class RoundObserver {

@@ -8,12 +8,16 @@
 #include <numeric>
 
 #include "pagefl/core/error.h"
+#include "pagefl/core/runtime.h"
 #include "pagefl/fl/aggregation.h"
 #include "pagefl/fl/streams.h"
 #include "pagefl/sim/worker_pool.h"
 
 namespace pagefl {
 namespace {
+
+// Clients per chunk when the algorithm folds updates: enough to keep every worker busy.
+constexpr std::int64_t kFoldChunk = 64;
 
 // Server-test evaluation spread over the worker pool. The test set is cut into fixed chunks of
 // whole evaluation batches, summed in chunk order, so results are identical for any W.
@@ -68,9 +72,6 @@ std::vector<ClientUpdate> keepSoundUpdates(std::vector<ClientUpdate> updates, st
       sound.push_back(std::move(update));
     }
   }
-  if (sound.empty())
-    throw Error("round {}: every client's update was rejected ({}); the run cannot continue", record.round,
-                record.rejected.front().reason);
   return sound;
 }
 
@@ -137,28 +138,46 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
     const std::vector<std::int64_t> participants =
         sampleParticipants(streams, round, data_.numClients(), config_.algorithm.participation);
 
-    std::vector<ClientUpdate> updates(participants.size());
-    pool.forEach(static_cast<std::int64_t>(participants.size()), [&](std::int64_t i, FlatModel& replica) {
-      const std::int64_t client = participants[i];
-      ClientContext context{client, data_.clientTrain(client), data_.clientTest(client), replica, store.at(client),
-                            streams};
-      updates[i] = algorithm.client->run(message, context);
-    });
+    // With a fold, clients run in chunks whose uploads are folded in and dropped, so memory does
+    // not grow with the client count; the result does not depend on the chunk size.
+    std::unique_ptr<UpdateFold> fold = algorithm.server->beginFold(round);
+    const auto count = static_cast<std::int64_t>(participants.size());
+    const std::int64_t chunk = fold ? kFoldChunk : count;
+    std::vector<ClientUpdate> kept;
+    for (std::int64_t begin = 0; begin < count; begin += chunk) {
+      const std::int64_t size = std::min(chunk, count - begin);
+      std::vector<ClientUpdate> updates(static_cast<std::size_t>(size));
+      pool.forEach(size, [&](std::int64_t i, FlatModel& replica) {
+        const std::int64_t client = participants[begin + i];
+        ClientContext context{client, data_.clientTrain(client), data_.clientTest(client), replica, store.at(client),
+                              streams};
+        updates[i] = algorithm.client->run(message, context);
+      });
+      std::vector<ClientUpdate> sound = keepSoundUpdates(std::move(updates), layout.size(), record);
+      if (record.evaluated && config_.eval.personal_on_server) scorePersonalOnServer(sound, evaluator);
+      for (ClientUpdate& update : sound) {
+        const ClientShard& shard = data_.clients[update.client];
+        record.clients.push_back({update.client, shard.trainSize(), shard.testSize(), update.metrics});
+        if (fold) {
+          fold->add(update);
+        } else {
+          kept.push_back(std::move(update));
+        }
+      }
+    }
+    if (record.clients.empty())
+      throw Error("round {}: every client's update was rejected ({}); the run cannot continue", round,
+                  record.rejected.front().reason);
 
-    std::vector<ClientUpdate> sound = keepSoundUpdates(std::move(updates), layout.size(), record);
-    if (record.evaluated && config_.eval.personal_on_server) scorePersonalOnServer(sound, evaluator);
-
-    record.server_metrics = algorithm.server->aggregate(round, sound, evaluator);
+    record.server_metrics = fold ? fold->finish() : algorithm.server->aggregate(round, kept, evaluator);
     if (record.evaluated) {
       auto cached = algorithm.server->globalOnServer();
       record.global_on_server = cached ? *cached : evaluator.evaluate(algorithm.server->global());
     }
 
-    for (const ClientUpdate& update : sound) {
-      const ClientShard& shard = data_.clients[update.client];
-      record.clients.push_back({update.client, shard.trainSize(), shard.testSize(), update.metrics});
-    }
     record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    record.client_state_bytes = store.bytes();
+    record.peak_resident_bytes = peakResidentBytes();
     for (RoundObserver* observer : observers) observer->onRound(record);
   }
   for (RoundObserver* observer : observers) observer->onFinish();

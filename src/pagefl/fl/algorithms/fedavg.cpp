@@ -8,10 +8,34 @@
 
 namespace pagefl {
 
-Metrics FedAvgServer::aggregate(std::int64_t, const std::vector<ClientUpdate>& updates, ServerEvaluator&) {
-  if (auto average = sampleWeightedAverage(updates)) global_ = *average;
-  return {};
+namespace {
+
+class FedAvgFold final : public UpdateFold {
+ public:
+  explicit FedAvgFold(torch::Tensor& global) : global_(global) {}
+  void add(const ClientUpdate& update) override {
+    if (update.params.defined()) sum_.add(update.params, static_cast<double>(update.num_samples)), any_ = true;
+  }
+  Metrics finish() override {
+    if (any_) global_ = sum_.average();
+    return {};
+  }
+
+ private:
+  torch::Tensor& global_;
+  WeightedSum sum_;
+  bool any_ = false;
+};
+
+}  // namespace
+
+Metrics FedAvgServer::aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator&) {
+  auto fold = beginFold(round);
+  for (const ClientUpdate& update : updates) fold->add(update);
+  return fold->finish();
 }
+
+std::unique_ptr<UpdateFold> FedAvgServer::beginFold(std::int64_t) { return std::make_unique<FedAvgFold>(global_); }
 
 ClientUpdate FedAvgClient::trainFromGlobal(const ServerMessage& message, ClientContext& context) const {
   ClientUpdate update = openUpdate(message, context);

@@ -17,6 +17,7 @@ class FedAvgServer : public ServerAlgorithm {
  public:
   // Rounds without any upload (e.g. local-only training) leave the global model unchanged.
   Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) override;
+  std::unique_ptr<UpdateFold> beginFold(std::int64_t round) override;
 };
 
 class FedAvgClient : public ClientAlgorithm {
