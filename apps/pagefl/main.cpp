@@ -1,4 +1,4 @@
-// The pagefl command line: run, partition, config.
+// The pagefl command line: run, compare, partition, config.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -10,6 +10,7 @@
 #include "pagefl/core/error.h"
 #include "pagefl/core/runtime.h"
 #include "pagefl/data/federated_dataset.h"
+#include "pagefl/pilot/compare.h"
 #include "pagefl/report/progress_bar.h"
 #include "pagefl/report/run_recorder.h"
 #include "pagefl/sim/simulator.h"
@@ -37,6 +38,15 @@ int runExperiment(const std::string& config_path, const std::vector<std::string>
              data.numClients(), config.run.rounds, recorder.totalSeconds() / static_cast<double>(config.run.rounds));
   fmt::print("{}", formatSummary(recorder.summary()));
   fmt::print("run directory: {}\n", recorder.directory());
+  return 0;
+}
+
+int compareAlgorithms(const CompareOptions& options) {
+  configureSingleThreadedKernels();
+  ComparisonOutcome outcome = runComparison(options);
+  fmt::print("\n{}", comparisonText(outcome.rows));
+  fmt::print("{} runs trained, {} finished runs reused\n", outcome.runs_done, outcome.runs_reused);
+  fmt::print("results: {}  (summary.md, summary.csv, one directory per run)\n", outcome.directory);
   return 0;
 }
 
@@ -97,12 +107,27 @@ int main(int argc, char** argv) {
   partition->add_option("--export-leaf", export_dir, "write the partition as LEAF JSON into this directory");
   partition->add_option("overrides", overrides, "key=value overrides");
 
+  CompareOptions compare_options;
+  auto* compare = app.add_subcommand("compare", "run several algorithms x seeds on one partition and tabulate them");
+  compare->add_option("--config,-c", compare_options.config_path, "TOML experiment config")
+      ->required()
+      ->check(CLI::ExistingFile);
+  compare->add_option("--algorithms,-a", compare_options.algorithms, "comma-separated algorithm names, e.g. page,fedavg,ditto")
+      ->required()
+      ->delimiter(',');
+  compare->add_option("--seeds", compare_options.seeds, "seeds per algorithm (run.seed, run.seed + 1, ...)")
+      ->check(CLI::PositiveNumber);
+  compare->add_option("--output,-o", compare_options.output_dir,
+                      "results directory (default <run.output_dir>/<run.name>-compare); rerun to resume");
+  compare->add_option("overrides", compare_options.overrides, "key=value overrides");
+
   auto* config_cmd = app.add_subcommand("config", "list every config key with its default and meaning");
 
   CLI11_PARSE(app, argc, argv);
   try {
     if (run->parsed()) return runExperiment(config_path, overrides);
     if (partition->parsed()) return showPartition(config_path, overrides, export_dir);
+    if (compare->parsed()) return compareAlgorithms(compare_options);
     if (config_cmd->parsed()) {
       Config defaults;
       FieldPrinter printer;

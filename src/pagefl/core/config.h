@@ -49,6 +49,7 @@ struct PartitionConfig {
   std::int64_t max_retries = 100;
   std::int64_t shards_per_client = 2;
   double train_fraction = 0.7;
+  std::int64_t seed = 0;  // seed of the data's random streams (0: run.seed)
 };
 
 struct ModelConfig {

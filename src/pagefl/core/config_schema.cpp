@@ -45,6 +45,8 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
 
   v.text("partition.scheme", c.partition.scheme, {"iid", "dirichlet", "shards", "natural"},
          "how samples are spread over clients");
+  v.integer("partition.seed", c.partition.seed, {0, 9.0e15},
+            "seed of the data's draws: partition, splits, subsets, synthetic data (0: run.seed)");
   v.integer("partition.num_clients", c.partition.num_clients, {1, 1e6}, "clients (ignored by natural)");
   v.real("partition.alpha", c.partition.alpha, {1e-6, inf}, "Dirichlet concentration: lower is more skewed");
   v.integer("partition.min_size", c.partition.min_size, {0, 1e12}, "Dirichlet: smallest client allowed");

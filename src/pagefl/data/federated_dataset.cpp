@@ -39,7 +39,7 @@ std::int64_t trainCount(std::int64_t n, double fraction) {
 }  // namespace
 
 FederatedDataset buildFederatedDataset(const Config& config) {
-  const RngStreams streams(static_cast<std::uint64_t>(config.run.seed));
+  const RngStreams streams(static_cast<std::uint64_t>(config.partition.seed ? config.partition.seed : config.run.seed));
   const bool natural = config.partition.scheme == "natural";
   if (natural && config.data.source != "synthetic" && config.data.source != "leaf")
     throw Error("partition.scheme = \"natural\" needs a naturally partitioned source (synthetic or leaf), not \"{}\"",

@@ -25,6 +25,7 @@ class FedAvgFineTuneClient : public FedAvgClient {
 // (algorithm.finetune_epochs, default 1, and finetune_lr). The paper fine-tunes for a few epochs at
 // the end of training; pagefl fine-tunes a copy on every evaluated round, so the P->L curve shows
 // what fine-tuning would give at that point.
+// Streams: G->L the received global (body and initial head); P->L and P->S the fine-tuned copy.
 class FedBabuClient final : public FedAvgFineTuneClient {
  public:
   FedBabuClient(SgdOptions sgd, SgdOptions finetune, std::int64_t head_layers, std::int64_t eval_batch_size)

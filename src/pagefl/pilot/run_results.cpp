@@ -1,0 +1,71 @@
+#include "pagefl/pilot/run_results.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "pagefl/core/config.h"
+#include "pagefl/core/error.h"
+
+namespace pagefl {
+namespace {
+
+using nlohmann::json;
+
+std::vector<json> readJsonLines(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("missing '{}': is this a pagefl run directory?", path.string());
+  std::vector<json> lines;
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (line.empty()) continue;
+    try {
+      lines.push_back(json::parse(line));
+    } catch (const json::exception& e) {
+      throw Error("'{}' line {} is not JSON: {}", path.string(), number, e.what());
+    }
+  }
+  return lines;
+}
+
+}  // namespace
+
+bool isFinishedRun(const std::string& directory) {
+  return std::filesystem::is_regular_file(std::filesystem::path(directory) / "summary.json");
+}
+
+RunResult readRunResult(const std::string& directory) {
+  const std::filesystem::path dir(directory);
+  const Config config = loadConfig((dir / "config.toml").string());
+  RunResult result;
+  result.algorithm = config.algorithm.name;
+  result.seed = config.run.seed;
+  bool any = false;
+  try {
+    for (const json& round : readJsonLines(dir / "rounds.jsonl")) {
+      if (!round.value("evaluated", false)) continue;
+      const double g2s = round.at("g2s").at("acc").get<double>();
+      const json& p2l = round.at("p2l").at("acc");
+      result.g2s_best = any ? std::max(result.g2s_best, g2s) : g2s;
+      result.p2l_best = any ? std::max(result.p2l_best, p2l.at("mean").get<double>()) : p2l.at("mean").get<double>();
+      result.final_round = round.at("round").get<std::int64_t>();
+      result.g2s_final = g2s;
+      result.p2l_final = p2l.at("mean").get<double>();
+      result.p2l_std_final = p2l.at("std").get<double>();
+      result.p2l_worst_final = p2l.at("worst").get<double>();
+      result.p2l_p10_final = p2l.at("p10").get<double>();
+      any = true;
+    }
+  } catch (const json::exception& e) {
+    throw Error("'{}' lacks a field a comparison needs: {}", (dir / "rounds.jsonl").string(), e.what());
+  }
+  if (!any) throw Error("'{}' has no evaluated round", (dir / "rounds.jsonl").string());
+  double seconds = 0;
+  const auto timing = readJsonLines(dir / "timing.jsonl");
+  for (const json& round : timing) seconds += round.value("seconds", 0.0);
+  result.seconds_per_round = timing.empty() ? 0.0 : seconds / static_cast<double>(timing.size());
+  return result;
+}
+
+}  // namespace pagefl

@@ -1,0 +1,27 @@
+// What a finished run directory says, in the numbers a comparison reports: each stream's value at
+// the final evaluated round and at its best evaluated round, the spread across clients, and time.
+#pragma once
+
+#include <string>
+
+namespace pagefl {
+
+struct RunResult {
+  std::string algorithm;
+  std::int64_t seed = 0;
+  std::int64_t final_round = 0;
+  double g2s_final = 0, g2s_best = 0;              // G->S accuracy
+  double p2l_final = 0, p2l_best = 0;              // P->L accuracy, mean over clients
+  double p2l_std_final = 0, p2l_worst_final = 0;   // P->L across clients at the final round
+  double p2l_p10_final = 0;
+  double seconds_per_round = 0;
+};
+
+// Whether `directory` holds a run that ran to its end (its summary.json is written last).
+bool isFinishedRun(const std::string& directory);
+
+// Reads rounds.jsonl, timing.jsonl and config.toml of a finished run; throws pagefl::Error naming
+// the file when one is missing or malformed.
+RunResult readRunResult(const std::string& directory);
+
+}  // namespace pagefl
