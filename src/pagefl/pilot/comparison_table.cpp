@@ -42,7 +42,7 @@ const std::vector<Column>& columns() {
 }
 
 std::string cell(const MeanStd& v, bool percent) {
-  return percent ? fmt::format("{:.2f} ± {:.2f}", 100 * v.mean, 100 * v.std) : fmt::format("{:.2f} ± {:.2f}", v.mean, v.std);
+  return percent ? fmt::format("{:.2f} ± {:.2f}", 100 * v.mean, 100 * v.std) : fmt::format("{:.3g} ± {:.2g}", v.mean, v.std);
 }
 
 }  // namespace

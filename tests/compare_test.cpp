@@ -1,0 +1,121 @@
+// `pagefl compare`: the table equals what the per-round files say, every run shares one
+// partition, and an interrupted comparison resumes without redoing finished runs.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "pagefl/core/error.h"
+#include "pagefl/pilot/compare.h"
+#include "test_support.h"
+
+namespace pagefl {
+namespace {
+
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+CompareOptions tinyComparison(const TempDir& dir) {
+  CompareOptions options;
+  options.overrides = {"data.source=synthetic", "partition.scheme=natural", "synthetic.num_clients=6",
+                       "synthetic.samples_per_client=60", "model.name=logreg", "train.lr=0.05", "run.rounds=4",
+                       "run.progress=false", "run.seed=5"};
+  options.algorithms = {"fedavg", "ditto"};
+  options.seeds = 2;
+  options.output_dir = dir.file("compare");
+  return options;
+}
+
+std::vector<nlohmann::json> lines(const fs::path& path) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(testing::readFile(path.string()));
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// Mean and sample std over the two seeds of one number read from each run's rounds.jsonl.
+std::pair<double, double> overSeeds(const std::string& directory, const std::string& algorithm,
+                                    const std::function<double(const std::vector<nlohmann::json>&)>& read) {
+  std::vector<double> values;
+  for (int seed : {5, 6})
+    values.push_back(read(lines(fs::path(directory) / fmt::format("{}-seed{}", algorithm, seed) / "rounds.jsonl")));
+  const double mean = (values[0] + values[1]) / 2;
+  return {mean, std::sqrt(std::pow(values[0] - mean, 2) + std::pow(values[1] - mean, 2))};
+}
+
+TEST(Compare, TableEqualsTheNumbersInThePerRoundFiles) {
+  TempDir dir;
+  ComparisonOutcome outcome = runComparison(tinyComparison(dir));
+  EXPECT_EQ(outcome.runs_done, 4);
+  ASSERT_EQ(outcome.rows.size(), 2u);
+  auto g2sFinal = [](const std::vector<nlohmann::json>& rounds) { return rounds.back()["g2s"]["acc"].get<double>(); };
+  auto p2lBest = [](const std::vector<nlohmann::json>& rounds) {
+    double best = 0;
+    for (const auto& r : rounds) best = std::max(best, r["p2l"]["acc"]["mean"].get<double>());
+    return best;
+  };
+  auto p2lWorstFinal = [](const std::vector<nlohmann::json>& rounds) {
+    return rounds.back()["p2l"]["acc"]["worst"].get<double>();
+  };
+  for (const ComparisonRow& row : outcome.rows) {
+    EXPECT_EQ(row.seeds, 2);
+    EXPECT_EQ(row.final_round, 4);
+    auto [g2s_mean, g2s_std] = overSeeds(outcome.directory, row.algorithm, g2sFinal);
+    EXPECT_NEAR(row.g2s_final.mean, g2s_mean, 1e-12) << row.algorithm;
+    EXPECT_NEAR(row.g2s_final.std, g2s_std, 1e-12) << row.algorithm;
+    EXPECT_NEAR(row.p2l_best.mean, overSeeds(outcome.directory, row.algorithm, p2lBest).first, 1e-12);
+    EXPECT_NEAR(row.p2l_worst_final.mean, overSeeds(outcome.directory, row.algorithm, p2lWorstFinal).first, 1e-12);
+  }
+  const std::string markdown = testing::readFile(outcome.directory + "/summary.md");
+  EXPECT_NE(markdown.find("G->S acc, final round"), std::string::npos);
+  EXPECT_NE(markdown.find("P->L acc (client mean), best round"), std::string::npos);
+  EXPECT_NE(markdown.find(fmt::format("{:.2f}", 100 * outcome.rows[0].g2s_final.mean)), std::string::npos);
+  EXPECT_TRUE(fs::is_regular_file(outcome.directory + "/summary.csv"));
+}
+
+TEST(Compare, EveryRunSharesOnePartition) {
+  TempDir dir;
+  ComparisonOutcome outcome = runComparison(tinyComparison(dir));
+  auto sizes = [&](const std::string& run) {
+    std::vector<std::pair<int, int>> out;
+    for (const auto& client : lines(fs::path(outcome.directory) / run / "clients.jsonl"))
+      if (client["round"] == 1) out.emplace_back(client["train_size"].get<int>(), client["test_size"].get<int>());
+    return out;
+  };
+  const auto reference = sizes("fedavg-seed5");
+  for (const char* run : {"ditto-seed5", "fedavg-seed6", "ditto-seed6"}) EXPECT_EQ(sizes(run), reference) << run;
+}
+
+TEST(Compare, InterruptedComparisonRedoesOnlyUnfinishedRuns) {
+  TempDir dir;
+  const CompareOptions options = tinyComparison(dir);
+  ComparisonOutcome first = runComparison(options);
+  const fs::path dir_done = fs::path(first.directory) / "fedavg-seed5";
+  const fs::path dir_cut = fs::path(first.directory) / "ditto-seed6";
+  const auto untouched = fs::last_write_time(dir_done / "rounds.jsonl");
+  fs::remove(dir_cut / "summary.json");  // as if the process died before the run finished
+
+  ComparisonOutcome second = runComparison(options);
+  EXPECT_EQ(second.runs_done, 1);
+  EXPECT_EQ(second.runs_reused, 3);
+  EXPECT_EQ(fs::last_write_time(dir_done / "rounds.jsonl"), untouched);
+  EXPECT_TRUE(fs::is_regular_file(dir_cut / "summary.json"));
+  EXPECT_FALSE(fs::exists(fs::path(first.directory) / "ditto-seed6-2"));  // redone in place
+  // The redone run is the same run: the same seed gives the same numbers.
+  EXPECT_EQ(second.rows[1].p2l_final.mean, first.rows[1].p2l_final.mean);
+  EXPECT_EQ(second.rows[1].g2s_best.std, first.rows[1].g2s_best.std);
+}
+
+TEST(Compare, BadAlgorithmNamesFailBeforeAnyRun) {
+  TempDir dir;
+  CompareOptions options = tinyComparison(dir);
+  options.algorithms = {"fedavg", "fedsgd"};
+  EXPECT_NE(testing::errorOf([&] { runComparison(options); }).find("unknown algorithm 'fedsgd'"), std::string::npos);
+  EXPECT_FALSE(fs::exists(fs::path(options.output_dir) / "fedavg-seed5"));
+}
+
+}  // namespace
+}  // namespace pagefl
