@@ -10,6 +10,8 @@ PACKAGES=(
   dataset-fashion-mnist              # default real dataset (IDX files)
   zlib1g-dev                         # gzipped IDX files
   libturbojpeg0-dev                  # Tiny-ImageNet's JPEG images
+  gnuplot-nox                        # the comparison report's charts
+  chromium                           # tests open the HTML report headless
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )

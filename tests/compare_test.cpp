@@ -117,5 +117,33 @@ TEST(Compare, BadAlgorithmNamesFailBeforeAnyRun) {
   EXPECT_FALSE(fs::exists(fs::path(options.output_dir) / "fedavg-seed5"));
 }
 
+// Opens the report in headless Chromium: the page's own check must find data in every chart (its
+// script setting the marker also proves the script ran without errors), and a screenshot is taken.
+TEST(Compare, ReportOpensInChromiumWithDataInEveryChart) {
+  TempDir dir;
+  CompareOptions options = tinyComparison(dir);
+  options.algorithms = {"page", "fedavg"};
+  options.seeds = 1;
+  options.overrides.push_back("page.warmup_rounds=2");
+  ComparisonOutcome outcome = runComparison(options);
+  ASSERT_TRUE(fs::is_regular_file(outcome.report));
+  const std::string html = testing::readFile(outcome.report);
+  EXPECT_EQ(html.find("<?xml"), std::string::npos);  // SVGs are inlined, not referenced
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos);
+  for (const char* chart : {"G-&gt;S: global model", "P-&gt;L per client", "learning rate each client", "local epochs",
+                            "aggregation weight", "Partition"})
+    EXPECT_NE(html.find(chart), std::string::npos) << chart;
+
+  const std::string chromium = "chromium --headless --no-sandbox --disable-gpu --window-size=1400,3000";
+  std::string dom;
+  ASSERT_EQ(testing::runCommand(fmt::format("{} --dump-dom 'file://{}' 2>/dev/null", chromium, outcome.report), dom), 0)
+      << "headless Chromium did not run; install it with scripts/setup.sh";
+  EXPECT_NE(dom.find("data-charts=\"7\" data-charts-drawn=\"7\""), std::string::npos) << dom.substr(0, 2000);
+  std::string log;
+  const std::string shot = dir.file("report.png");
+  ASSERT_EQ(testing::runCommand(fmt::format("{} --screenshot='{}' 'file://{}'", chromium, shot, outcome.report), log), 0);
+  EXPECT_GT(fs::file_size(shot), 10000u);
+}
+
 }  // namespace
 }  // namespace pagefl

@@ -47,6 +47,7 @@ int compareAlgorithms(const CompareOptions& options) {
   fmt::print("\n{}", comparisonText(outcome.rows));
   fmt::print("{} runs trained, {} finished runs reused\n", outcome.runs_done, outcome.runs_reused);
   fmt::print("results: {}  (summary.md, summary.csv, one directory per run)\n", outcome.directory);
+  fmt::print("report: {}\n", outcome.report);
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "pagefl/core/error.h"
 #include "pagefl/data/federated_dataset.h"
 #include "pagefl/fl/algorithm.h"
+#include "pagefl/pilot/comparison_report.h"
 #include "pagefl/report/progress_bar.h"
 #include "pagefl/report/run_recorder.h"
 #include "pagefl/sim/simulator.h"
@@ -24,6 +25,16 @@ void writeText(const fs::path& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
   if (!out) throw Error("cannot write '{}'", path.string());
+}
+
+// One row per client: its local training split's label counts.
+std::string partitionCsv(const FederatedDataset& data) {
+  std::string out = "client";
+  for (std::int64_t c = 0; c < data.num_classes; ++c) out += fmt::format(",{}", c);
+  out += "\n";
+  for (std::int64_t client = 0; client < data.numClients(); ++client)
+    out += fmt::format("{},{}\n", client, fmt::join(labelHistogram(data.clientTrain(client).y, data.num_classes), ","));
+  return out;
 }
 
 }  // namespace
@@ -63,7 +74,10 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
         ++outcome.runs_reused;
       } else {
         fs::remove_all(run_dir);  // an interrupted run starts over
-        if (!data) data = buildFederatedDataset(base);
+        if (!data) {
+          data = buildFederatedDataset(base);
+          writeText(fs::path(outcome.directory) / "partition.csv", partitionCsv(*data));
+        }
         spdlog::info("compare: {} (seed {})", algorithm, config.run.seed);
         RunRecorder recorder(config);
         ProgressBar progress;
@@ -78,6 +92,7 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
   outcome.rows = summariseComparison(results);
   writeText(fs::path(outcome.directory) / "summary.md", comparisonMarkdown(outcome.rows));
   writeText(fs::path(outcome.directory) / "summary.csv", comparisonCsv(outcome.rows));
+  outcome.report = writeComparisonReport(outcome.directory, outcome.rows);
   return outcome;
 }
 

@@ -21,12 +21,14 @@ struct ComparisonOutcome {
   std::vector<ComparisonRow> rows;
   std::int64_t runs_done = 0;     // runs this call trained
   std::int64_t runs_reused = 0;   // finished runs found in the directory and kept
+  std::string report;             // the HTML report's path
 };
 
 // Seeds are run.seed, run.seed + 1, ...; the partition is drawn once from partition.seed (or the
 // config's run.seed) and shared by every run. Each run goes to <directory>/<algorithm>-seed<k>.
 // A run whose directory has a summary.json is kept; an unfinished one is removed and redone.
-// Writes summary.md and summary.csv into the directory.
+// Writes summary.md, summary.csv, partition.csv (training labels per client) and the report
+// (report.html with its charts under report/) into the directory.
 ComparisonOutcome runComparison(const CompareOptions& options);
 
 }  // namespace pagefl

@@ -1,0 +1,309 @@
+#include "pagefl/pilot/comparison_report.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "pagefl/core/error.h"
+#include "pagefl/pilot/run_results.h"
+
+namespace pagefl {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct Run {
+  std::string name, algorithm;
+  std::vector<json> rounds, clients;
+};
+
+std::vector<json> jsonLines(const fs::path& path) {
+  std::vector<json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(json::parse(line));
+  return out;
+}
+
+std::vector<Run> finishedRuns(const fs::path& directory) {
+  std::vector<Run> runs;
+  for (const auto& entry : fs::directory_iterator(directory)) {
+    if (!entry.is_directory() || !isFinishedRun(entry.path().string())) continue;
+    Run run{entry.path().filename().string(), readRunResult(entry.path().string()).algorithm,
+            jsonLines(entry.path() / "rounds.jsonl"), jsonLines(entry.path() / "clients.jsonl")};
+    runs.push_back(std::move(run));
+  }
+  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.name < b.name; });
+  return runs;
+}
+
+void writeFile(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw Error("cannot write '{}'", path.string());
+}
+
+// An SVG file's <svg> element, without the XML prolog, to inline it in HTML.
+std::string inlineSvg(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string svg = text.str();
+  const auto start = svg.find("<svg");
+  return start == std::string::npos ? svg : svg.substr(start);
+}
+
+struct Chart {
+  std::string file, title, caption;
+};
+
+// Runs gnuplot on `script`, which must write `svg`.
+void plot(const fs::path& dir, const std::string& name, const std::string& script) {
+  writeFile(dir / (name + ".gp"), fmt::format("set terminal svg size 720,420 font 'sans,11'\nset output '{}'\n{}",
+                                              (dir / (name + ".svg")).string(), script));
+  const std::string command = fmt::format("gnuplot '{}' 2> '{}'", (dir / (name + ".gp")).string(),
+                                          (dir / (name + ".log")).string());
+  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0)
+    throw Error("the report needs gnuplot: install it with scripts/setup.sh (Debian package gnuplot-nox)");
+  if (std::system(command.c_str()) != 0)
+    throw Error("gnuplot failed on '{}': see '{}'", (dir / (name + ".gp")).string(), (dir / (name + ".log")).string());
+}
+
+// Mean over an algorithm's seeds of a per-round value, one column per algorithm.
+std::optional<Chart> curveChart(const fs::path& dir, const std::vector<Run>& runs,
+                                const std::vector<std::string>& algorithms, const std::string& name,
+                                const std::string& title, const std::function<std::optional<double>(const json&)>& read) {
+  std::string script = fmt::format("set title \"{}\"\nset xlabel 'round'\nset ylabel 'accuracy (%)'\nset key bottom right\n"
+                                   "set grid\nplot ", title);
+  bool any = false;
+  for (std::size_t a = 0; a < algorithms.size(); ++a) {
+    std::map<std::int64_t, std::pair<double, int>> by_round;
+    for (const Run& run : runs)
+      if (run.algorithm == algorithms[a])
+        for (const json& round : run.rounds)
+          if (auto value = read(round)) {
+            auto& [sum, count] = by_round[round["round"].get<std::int64_t>()];
+            sum += *value, ++count;
+          }
+    if (by_round.empty()) continue;
+    std::string data;
+    for (const auto& [round, sc] : by_round) data += fmt::format("{} {}\n", round, 100 * sc.first / sc.second);
+    const std::string file = fmt::format("{}-{}.dat", name, algorithms[a]);
+    writeFile(dir / file, data);
+    script += fmt::format("{}'{}' using 1:2 with linespoints title '{}'", any ? ", " : "", (dir / file).string(),
+                          algorithms[a]);
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  plot(dir, name, script + "\n");
+  return Chart{name + ".svg", title, ""};
+}
+
+// A client x round heatmap of a per-client metric of the first run of `algorithm`.
+std::optional<Chart> clientHeatmap(const fs::path& dir, const Run& run, const std::string& name,
+                                   const std::string& title, const std::function<std::optional<double>(const json&, std::int64_t)>& read,
+                                   const std::vector<std::int64_t>& clients) {
+  std::string data;
+  bool any = false;
+  for (const json& round : run.rounds) {
+    for (std::int64_t client : clients) {
+      auto value = read(round, client);
+      data += fmt::format("{} {} {}\n", round["round"].get<std::int64_t>(), client, value ? *value : NAN);
+      any = any || value.has_value();
+    }
+    data += "\n";
+  }
+  if (!any) return std::nullopt;
+  writeFile(dir / (name + ".dat"), data);
+  plot(dir, name, fmt::format("set title \"{}\"\nset xlabel 'round'\nset ylabel 'client'\nset view map\n"
+                              "set palette rgb 33,13,10\nplot '{}' using 1:2:3 with image pixels notitle\n",
+                              title, (dir / (name + ".dat")).string()));
+  return Chart{name + ".svg", title, ""};
+}
+
+std::string htmlEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else if (c == '&') out += "&amp;";
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string writeComparisonReport(const std::string& directory, const std::vector<ComparisonRow>& rows) {
+  const fs::path root(directory), dir = root / "report";
+  fs::create_directories(dir);
+  const std::vector<Run> runs = finishedRuns(root);
+  std::vector<std::string> algorithms;
+  for (const ComparisonRow& row : rows) algorithms.push_back(row.algorithm);
+
+  std::vector<Chart> charts;
+  auto add = [&](std::optional<Chart> chart, const std::string& caption) {
+    if (chart) chart->caption = caption, charts.push_back(*chart);
+  };
+  add(curveChart(dir, runs, algorithms, "g2s", "G->S: global model on the server test set",
+                 [](const json& r) -> std::optional<double> {
+                   if (!r.contains("g2s")) return std::nullopt;
+                   return r["g2s"]["acc"].get<double>();
+                 }),
+      "G->S accuracy at every evaluated round, mean over seeds.");
+  add(curveChart(dir, runs, algorithms, "p2l", "P->L: personalised models on their local tests (client mean)",
+                 [](const json& r) -> std::optional<double> {
+                   if (!r.contains("p2l")) return std::nullopt;
+                   return r["p2l"]["acc"]["mean"].get<double>();
+                 }),
+      "P->L accuracy, unweighted mean over clients, at every evaluated round, mean over seeds.");
+
+  // Per-client P->L at each run's final evaluated round, pooled over seeds: one box per algorithm.
+  {
+    std::string script = "set title 'P->L per client at the final round (all seeds)'\nset ylabel 'accuracy (%)'\n"
+                         "set style data boxplot\nset style boxplot outliers pointtype 7\nset style fill solid 0.3\n"
+                         "set boxwidth 0.5\nset grid ytics\nunset key\nset xtics (";
+    std::string plots;
+    bool any = false;
+    for (std::size_t a = 0; a < algorithms.size(); ++a) {
+      std::string data;
+      for (const Run& run : runs) {
+        if (run.algorithm != algorithms[a] || run.rounds.empty()) continue;
+        std::int64_t last = 0;
+        for (const json& r : run.rounds)
+          if (r.value("evaluated", false)) last = r["round"].get<std::int64_t>();
+        for (const json& c : run.clients)
+          if (c["round"].get<std::int64_t>() == last && c.contains("p2l_acc"))
+            data += fmt::format("{}\n", 100 * c["p2l_acc"].get<double>());
+      }
+      if (data.empty()) continue;
+      const std::string file = fmt::format("p2l-clients-{}.dat", algorithms[a]);
+      writeFile(dir / file, data);
+      script += fmt::format("{}'{}' {}", any ? ", " : "", algorithms[a], a + 1);
+      plots += fmt::format("{}'{}' using ({}):1", any ? ", " : "", (dir / file).string(), a + 1);
+      any = true;
+    }
+    if (any) {
+      plot(dir, "p2l-clients", script + ")\nset xrange [0.5:" + std::to_string(algorithms.size() + 0.5) + "]\nplot " + plots + "\n");
+      charts.push_back({"p2l-clients.svg", "P->L per client",
+                        "Each client's P->L accuracy at the final evaluated round, every seed pooled: the spread "
+                        "is the fairness across sites."});
+    }
+  }
+
+  // PAGE's actions and weights, from its first run.
+  for (const Run& run : runs) {
+    if (run.algorithm != "page") continue;
+    std::set<std::int64_t> seen;
+    for (const json& c : run.clients) seen.insert(c["client"].get<std::int64_t>());
+    const std::vector<std::int64_t> clients(seen.begin(), seen.end());
+    std::map<std::pair<std::int64_t, std::int64_t>, json> by_round_client;
+    for (const json& c : run.clients)
+      by_round_client[{c["round"].get<std::int64_t>(), c["client"].get<std::int64_t>()}] = c;
+    auto clientMetric = [&](const std::string& key) {
+      return [&, key](const json& round, std::int64_t client) -> std::optional<double> {
+        auto it = by_round_client.find({round["round"].get<std::int64_t>(), client});
+        if (it == by_round_client.end() || !it->second.contains(key)) return std::nullopt;
+        return it->second[key].get<double>();
+      };
+    };
+    add(clientHeatmap(dir, run, "page-lr", "PAGE: learning rate each client's agent chose", clientMetric("rl_lr"), clients),
+        fmt::format("rl_lr per client and round, run {}.", run.name));
+    add(clientHeatmap(dir, run, "page-epochs", "PAGE: local epochs each client's agent chose", clientMetric("rl_epochs"),
+                      clients),
+        fmt::format("rl_epochs per client and round, run {}.", run.name));
+    add(clientHeatmap(dir, run, "page-weights", "PAGE: aggregation weight the server's agent gave each client",
+                      [](const json& round, std::int64_t client) -> std::optional<double> {
+                        const std::string key = fmt::format("weight/{}", client);
+                        if (!round.contains("server") || !round["server"].contains(key)) return std::nullopt;
+                        return round["server"][key].get<double>();
+                      },
+                      clients),
+        fmt::format("server weight/<client> per round, run {}.", run.name));
+    break;
+  }
+
+  // The partition: label counts per client, stacked.
+  if (fs::is_regular_file(root / "partition.csv")) {
+    std::ifstream in(root / "partition.csv");
+    std::string header;
+    std::getline(in, header);
+    const auto classes = static_cast<std::int64_t>(std::count(header.begin(), header.end(), ','));
+    std::string script = "set title 'Partition: training labels per client'\nset xlabel 'client'\nset ylabel 'samples'\n"
+                         "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.9 noborder\n"
+                         "set boxwidth 0.8\nset datafile separator ','\nset key outside right title 'class'\nplot ";
+    for (std::int64_t c = 0; c < classes; ++c)
+      script += fmt::format("{}'{}' using {} title '{}'", c ? ", " : "", (root / "partition.csv").string(), c + 2, c);
+    plot(dir, "partition", script + "\n");
+    charts.push_back({"partition.svg", "Partition", "Label histogram of each client's local training split."});
+  }
+
+  const std::string markdown = comparisonMarkdown(rows);
+  std::istringstream lines(markdown);
+  std::string header_line, rule_line;
+  std::getline(lines, header_line);
+  std::getline(lines, rule_line);
+  std::string table = "<table>";
+  auto cells = [](const std::string& line, const char* tag) {
+    std::string out = "<tr>";
+    std::istringstream parts(line.substr(1));
+    for (std::string cell; std::getline(parts, cell, '|');) {
+      cell.erase(0, cell.find_first_not_of(' '));
+      cell.erase(cell.find_last_not_of(' ') + 1);
+      out += fmt::format("<{0}>{1}</{0}>", tag, htmlEscape(cell));
+    }
+    return out + "</tr>\n";
+  };
+  table += cells(header_line, "th");
+  for (std::string line; std::getline(lines, line);) table += cells(line, "td");
+  table += "</table>";
+
+  std::string figures;
+  for (const Chart& chart : charts)
+    figures += fmt::format("<figure class=\"chart\"><figcaption><b>{}</b>: {}</figcaption>\n{}\n</figure>\n",
+                           htmlEscape(chart.title), htmlEscape(chart.caption), inlineSvg(dir / chart.file));
+  const std::string html = fmt::format(R"(<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>pagefl comparison</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; font-size: 0.9em; }}
+th, td {{ border: 1px solid #bbb; padding: 4px 8px; text-align: right; }}
+th {{ background: #eee; }}
+figure {{ display: inline-block; margin: 1em; vertical-align: top; }}
+</style></head>
+<body>
+<h1>pagefl comparison</h1>
+<p>Directory: {}. Accuracies in %, mean ± sample std over seeds. Every column names its stream (G->S: the global
+model on the server test set; P->L: each client's personalised model on its local test split) and whether it is
+the value at the final evaluated round or at the best evaluated round.</p>
+{}
+<h2>Charts</h2>
+{}
+<script>
+// Marks the page for automated checks: how many charts have drawn data.
+(function () {{
+  var charts = document.querySelectorAll('figure.chart');
+  var drawn = 0;
+  charts.forEach(function (figure) {{
+    var marks = figure.querySelectorAll('svg path, svg image, svg polyline, svg rect');
+    if (marks.length > 3) drawn += 1; else figure.setAttribute('data-empty', 'true');
+  }});
+  document.body.setAttribute('data-charts', String(charts.length));
+  document.body.setAttribute('data-charts-drawn', String(drawn));
+}})();
+</script>
+</body></html>
+)",
+                                       htmlEscape(directory), table, figures);
+  writeFile(root / "report.html", html);
+  return (root / "report.html").string();
+}
+
+}  // namespace pagefl
