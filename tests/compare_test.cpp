@@ -23,7 +23,7 @@ CompareOptions tinyComparison(const TempDir& dir) {
   options.overrides = {"data.source=synthetic", "partition.scheme=natural", "synthetic.num_clients=6",
                        "synthetic.samples_per_client=60", "model.name=logreg", "train.lr=0.05", "run.rounds=4",
                        "run.progress=false", "run.seed=5"};
-  options.algorithms = {"fedavg", "ditto"};
+  options.variants = algorithmVariants({"fedavg", "ditto"});
   options.seeds = 2;
   options.output_dir = dir.file("compare");
   return options;
@@ -112,8 +112,10 @@ TEST(Compare, InterruptedComparisonRedoesOnlyUnfinishedRuns) {
 TEST(Compare, BadAlgorithmNamesFailBeforeAnyRun) {
   TempDir dir;
   CompareOptions options = tinyComparison(dir);
-  options.algorithms = {"fedavg", "fedsgd"};
-  EXPECT_NE(testing::errorOf([&] { runComparison(options); }).find("unknown algorithm 'fedsgd'"), std::string::npos);
+  EXPECT_NE(testing::errorOf([&] { algorithmVariants({"fedavg", "fedsgd"}); }).find("unknown algorithm 'fedsgd'"),
+            std::string::npos);
+  options.variants.push_back({"bad", {"algorithm.name=ditto", "algorithm.ditto_lambda=-1"}});
+  EXPECT_NE(testing::errorOf([&] { runComparison(options); }).find("ditto_lambda"), std::string::npos);
   EXPECT_FALSE(fs::exists(fs::path(options.output_dir) / "fedavg-seed5"));
 }
 
@@ -122,7 +124,7 @@ TEST(Compare, BadAlgorithmNamesFailBeforeAnyRun) {
 TEST(Compare, ReportOpensInChromiumWithDataInEveryChart) {
   TempDir dir;
   CompareOptions options = tinyComparison(dir);
-  options.algorithms = {"page", "fedavg"};
+  options.variants = algorithmVariants({"page", "fedavg"});
   options.seeds = 1;
   options.overrides.push_back("page.warmup_rounds=2");
   ComparisonOutcome outcome = runComparison(options);
@@ -130,7 +132,7 @@ TEST(Compare, ReportOpensInChromiumWithDataInEveryChart) {
   const std::string html = testing::readFile(outcome.report);
   EXPECT_EQ(html.find("<?xml"), std::string::npos);  // SVGs are inlined, not referenced
   EXPECT_EQ(html.find("src=\"http"), std::string::npos);
-  for (const char* chart : {"G-&gt;S: global model", "P-&gt;L per client", "learning rate each client", "local epochs",
+  for (const char* chart : {"Trade-off", "G-&gt;S: global model", "P-&gt;L per client", "learning rate each client", "local epochs",
                             "aggregation weight", "Partition"})
     EXPECT_NE(html.find(chart), std::string::npos) << chart;
 
@@ -138,11 +140,34 @@ TEST(Compare, ReportOpensInChromiumWithDataInEveryChart) {
   std::string dom;
   ASSERT_EQ(testing::runCommand(fmt::format("{} --dump-dom 'file://{}' 2>/dev/null", chromium, outcome.report), dom), 0)
       << "headless Chromium did not run; install it with scripts/setup.sh";
-  EXPECT_NE(dom.find("data-charts=\"7\" data-charts-drawn=\"7\""), std::string::npos) << dom.substr(0, 2000);
+  EXPECT_NE(dom.find("data-charts=\"8\" data-charts-drawn=\"8\""), std::string::npos) << dom.substr(0, 2000);
   std::string log;
   const std::string shot = dir.file("report.png");
   ASSERT_EQ(testing::runCommand(fmt::format("{} --screenshot='{}' 'file://{}'", chromium, shot, outcome.report), log), 0);
   EXPECT_GT(fs::file_size(shot), 10000u);
+}
+
+TEST(Sweep, VariantsCoverRatiosAblationsAndBaselines) {
+  auto variants = sweepVariants({"5:1", "1:2"}, true, {"fedavg"});
+  std::vector<std::string> names;
+  for (const auto& v : variants) names.push_back(v.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"page-c5s1", "page-c1s2", "page-fixed-lr", "page-fixed-epochs",
+                                             "page-uniform-weights", "fedavg"}));
+  EXPECT_EQ(variants[0].overrides, (std::vector<std::string>{"algorithm.name=page", "page.client_reward_weight=5",
+                                                             "page.server_reward_weight=1"}));
+  EXPECT_NE(testing::errorOf([] { sweepVariants({"5-1"}, false, {}); }).find("'5-1' is not client:server"),
+            std::string::npos);
+
+  // A small sweep runs and puts every variant in the table.
+  TempDir dir;
+  CompareOptions options = tinyComparison(dir);
+  options.variants = sweepVariants({"3:1", "1:3"}, false, {"fedavg"});
+  options.seeds = 1;
+  options.overrides.push_back("page.warmup_rounds=2");
+  ComparisonOutcome outcome = runComparison(options);
+  ASSERT_EQ(outcome.rows.size(), 3u);
+  EXPECT_EQ(outcome.rows[0].algorithm, "page-c3s1");
+  EXPECT_TRUE(fs::is_regular_file(fs::path(outcome.directory) / "report" / "tradeoff.svg"));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// The pagefl command line: run, compare, partition, config.
+// The pagefl command line: run, compare, sweep, partition, config.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -109,11 +109,12 @@ int main(int argc, char** argv) {
   partition->add_option("overrides", overrides, "key=value overrides");
 
   CompareOptions compare_options;
+  std::vector<std::string> algorithms;
   auto* compare = app.add_subcommand("compare", "run several algorithms x seeds on one partition and tabulate them");
   compare->add_option("--config,-c", compare_options.config_path, "TOML experiment config")
       ->required()
       ->check(CLI::ExistingFile);
-  compare->add_option("--algorithms,-a", compare_options.algorithms, "comma-separated algorithm names, e.g. page,fedavg,ditto")
+  compare->add_option("--algorithms,-a", algorithms, "comma-separated algorithm names, e.g. page,fedavg,ditto")
       ->required()
       ->delimiter(',');
   compare->add_option("--seeds", compare_options.seeds, "seeds per algorithm (run.seed, run.seed + 1, ...)")
@@ -122,13 +123,33 @@ int main(int argc, char** argv) {
                       "results directory (default <run.output_dir>/<run.name>-compare); rerun to resume");
   compare->add_option("overrides", compare_options.overrides, "key=value overrides");
 
+  std::vector<std::string> ratios = {"5:1", "2:1", "1:1", "1:2", "1:5"}, baselines = {"fedavg", "ditto"};
+  bool ablations = false;
+  auto* sweep = app.add_subcommand("sweep", "PAGE across reward weights (and ablations) against baselines: the trade-off");
+  sweep->add_option("--config,-c", compare_options.config_path, "TOML experiment config")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sweep->add_option("--ratios", ratios, "client:server reward weights, e.g. 5:1,1:1,1:5")->delimiter(',');
+  sweep->add_flag("--ablations", ablations, "add PAGE with fixed lr, fixed epochs and uniform weights");
+  sweep->add_option("--baselines", baselines, "algorithms to place on the same chart")->delimiter(',');
+  sweep->add_option("--seeds", compare_options.seeds, "seeds per variant")->check(CLI::PositiveNumber);
+  sweep->add_option("--output,-o", compare_options.output_dir, "results directory; rerun to resume");
+  sweep->add_option("overrides", compare_options.overrides, "key=value overrides");
+
   auto* config_cmd = app.add_subcommand("config", "list every config key with its default and meaning");
 
   CLI11_PARSE(app, argc, argv);
   try {
     if (run->parsed()) return runExperiment(config_path, overrides);
     if (partition->parsed()) return showPartition(config_path, overrides, export_dir);
-    if (compare->parsed()) return compareAlgorithms(compare_options);
+    if (compare->parsed()) {
+      compare_options.variants = algorithmVariants(algorithms);
+      return compareAlgorithms(compare_options);
+    }
+    if (sweep->parsed()) {
+      compare_options.variants = sweepVariants(ratios, ablations, baselines);
+      return compareAlgorithms(compare_options);
+    }
     if (config_cmd->parsed()) {
       Config defaults;
       FieldPrinter printer;

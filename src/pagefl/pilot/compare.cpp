@@ -39,18 +39,49 @@ std::string partitionCsv(const FederatedDataset& data) {
 
 }  // namespace
 
+std::vector<Variant> algorithmVariants(const std::vector<std::string>& algorithms) {
+  std::vector<Variant> variants;
+  const auto& names = algorithmNames();
+  for (const std::string& algorithm : algorithms) {
+    if (std::find(names.begin(), names.end(), algorithm) == names.end())
+      throw Error("--algorithms: unknown algorithm '{}'; choose from {}", algorithm, fmt::join(names, ", "));
+    variants.push_back({algorithm, {"algorithm.name=" + algorithm}});
+  }
+  return variants;
+}
+
+std::vector<Variant> sweepVariants(const std::vector<std::string>& ratios, bool ablations,
+                                   const std::vector<std::string>& baselines) {
+  std::vector<Variant> variants;
+  for (const std::string& ratio : ratios) {
+    const auto colon = ratio.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == ratio.size())
+      throw Error("--ratios: '{}' is not client:server, e.g. 5:1", ratio);
+    const std::string c = ratio.substr(0, colon), s = ratio.substr(colon + 1);
+    variants.push_back({fmt::format("page-c{}s{}", c, s),
+                        {"algorithm.name=page", "page.client_reward_weight=" + c, "page.server_reward_weight=" + s}});
+  }
+  if (ablations) {
+    variants.push_back({"page-fixed-lr", {"algorithm.name=page", "page.adapt_lr=false"}});
+    variants.push_back({"page-fixed-epochs", {"algorithm.name=page", "page.adapt_epochs=false"}});
+    variants.push_back({"page-uniform-weights", {"algorithm.name=page", "page.adapt_weights=false"}});
+  }
+  for (Variant& baseline : algorithmVariants(baselines)) variants.push_back(std::move(baseline));
+  return variants;
+}
+
 ComparisonOutcome runComparison(const CompareOptions& options) {
-  if (options.algorithms.empty()) throw Error("--algorithms needs at least one algorithm name");
+  if (options.variants.empty()) throw Error("nothing to compare: name at least one algorithm or variant");
   if (options.seeds < 1) throw Error("--seeds must be at least 1, not {}", options.seeds);
   Config base = loadConfig(options.config_path, options.overrides);
   if (base.partition.seed == 0) base.partition.seed = base.run.seed;  // one partition for every seed
-  for (const std::string& algorithm : options.algorithms) {
-    Config check = base;
-    check.algorithm.name = algorithm;
-    const auto& names = algorithmNames();
-    if (std::find(names.begin(), names.end(), algorithm) == names.end())
-      throw Error("--algorithms: unknown algorithm '{}'; choose from {}", algorithm, fmt::join(names, ", "));
-    makeAlgorithm(check);  // fails now on a bad setting, not after hours of other runs
+  // Every variant's config is checked before any run, so a typo fails now, not hours later.
+  std::vector<Config> configs;
+  for (const Variant& variant : options.variants) {
+    std::vector<std::string> overrides = options.overrides;
+    overrides.insert(overrides.end(), variant.overrides.begin(), variant.overrides.end());
+    configs.push_back(loadConfig(options.config_path, overrides));
+    makeAlgorithm(configs.back());
   }
 
   ComparisonOutcome outcome;
@@ -63,11 +94,11 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
   std::optional<FederatedDataset> data;  // built on the first run that needs it
   std::vector<RunResult> results;
   for (std::int64_t k = 0; k < options.seeds; ++k) {
-    for (const std::string& algorithm : options.algorithms) {
-      Config config = base;
-      config.algorithm.name = algorithm;
+    for (std::size_t v = 0; v < options.variants.size(); ++v) {
+      Config config = configs[v];
+      config.partition.seed = base.partition.seed;
       config.run.seed = base.run.seed + k;
-      config.run.name = fmt::format("{}-seed{}", algorithm, config.run.seed);
+      config.run.name = fmt::format("{}-seed{}", options.variants[v].name, config.run.seed);
       config.run.output_dir = outcome.directory;
       const fs::path run_dir = fs::path(outcome.directory) / config.run.name;
       if (isFinishedRun(run_dir.string())) {
@@ -78,7 +109,7 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
           data = buildFederatedDataset(base);
           writeText(fs::path(outcome.directory) / "partition.csv", partitionCsv(*data));
         }
-        spdlog::info("compare: {} (seed {})", algorithm, config.run.seed);
+        spdlog::info("compare: {} (seed {})", options.variants[v].name, config.run.seed);
         RunRecorder recorder(config);
         ProgressBar progress;
         std::vector<RoundObserver*> observers = {&recorder};
@@ -87,6 +118,7 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
         ++outcome.runs_done;
       }
       results.push_back(readRunResult(run_dir.string()));
+      results.back().algorithm = options.variants[v].name;
     }
   }
   outcome.rows = summariseComparison(results);

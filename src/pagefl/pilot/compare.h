@@ -8,10 +8,17 @@
 
 namespace pagefl {
 
+// One contender: a name for the table and the overrides that make it (for `compare`, the name is
+// the algorithm and the override algorithm.name; `sweep` adds PAGE variants).
+struct Variant {
+  std::string name;
+  std::vector<std::string> overrides;
+};
+
 struct CompareOptions {
   std::string config_path;
   std::vector<std::string> overrides;
-  std::vector<std::string> algorithms;
+  std::vector<Variant> variants;
   std::int64_t seeds = 1;
   std::string output_dir;  // empty: <run.output_dir>/<run.name>-compare
 };
@@ -25,10 +32,18 @@ struct ComparisonOutcome {
 };
 
 // Seeds are run.seed, run.seed + 1, ...; the partition is drawn once from partition.seed (or the
-// config's run.seed) and shared by every run. Each run goes to <directory>/<algorithm>-seed<k>.
+// config's run.seed) and shared by every run. Each run goes to <directory>/<variant>-seed<k>.
 // A run whose directory has a summary.json is kept; an unfinished one is removed and redone.
 // Writes summary.md, summary.csv, partition.csv (training labels per client) and the report
 // (report.html with its charts under report/) into the directory.
 ComparisonOutcome runComparison(const CompareOptions& options);
+
+// `compare --algorithms a,b`: one variant per algorithm.
+std::vector<Variant> algorithmVariants(const std::vector<std::string>& algorithms);
+
+// `sweep`: PAGE at each client:server reward-weight ratio ("5:1"), optionally PAGE's three
+// ablations, then the baselines, for the global-versus-local trade-off chart.
+std::vector<Variant> sweepVariants(const std::vector<std::string>& ratios, bool ablations,
+                                   const std::vector<std::string>& baselines);
 
 }  // namespace pagefl

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "pagefl/core/error.h"
 #include "pagefl/pilot/run_results.h"
@@ -20,9 +21,14 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct Run {
-  std::string name, algorithm;
+  std::string name, variant, algorithm;  // directory name, <variant>-seed<k>; algorithm.name
   std::vector<json> rounds, clients;
 };
+
+std::string variantOf(const std::string& run_name) {
+  const auto dash = run_name.rfind("-seed");
+  return dash == std::string::npos ? run_name : run_name.substr(0, dash);
+}
 
 std::vector<json> jsonLines(const fs::path& path) {
   std::vector<json> out;
@@ -36,7 +42,8 @@ std::vector<Run> finishedRuns(const fs::path& directory) {
   std::vector<Run> runs;
   for (const auto& entry : fs::directory_iterator(directory)) {
     if (!entry.is_directory() || !isFinishedRun(entry.path().string())) continue;
-    Run run{entry.path().filename().string(), readRunResult(entry.path().string()).algorithm,
+    const std::string name = entry.path().filename().string();
+    Run run{name, variantOf(name), readRunResult(entry.path().string()).algorithm,
             jsonLines(entry.path() / "rounds.jsonl"), jsonLines(entry.path() / "clients.jsonl")};
     runs.push_back(std::move(run));
   }
@@ -86,7 +93,7 @@ std::optional<Chart> curveChart(const fs::path& dir, const std::vector<Run>& run
   for (std::size_t a = 0; a < algorithms.size(); ++a) {
     std::map<std::int64_t, std::pair<double, int>> by_round;
     for (const Run& run : runs)
-      if (run.algorithm == algorithms[a])
+      if (run.variant == algorithms[a])
         for (const json& round : run.rounds)
           if (auto value = read(round)) {
             auto& [sum, count] = by_round[round["round"].get<std::int64_t>()];
@@ -175,7 +182,7 @@ std::string writeComparisonReport(const std::string& directory, const std::vecto
     for (std::size_t a = 0; a < algorithms.size(); ++a) {
       std::string data;
       for (const Run& run : runs) {
-        if (run.algorithm != algorithms[a] || run.rounds.empty()) continue;
+        if (run.variant != algorithms[a] || run.rounds.empty()) continue;
         std::int64_t last = 0;
         for (const json& r : run.rounds)
           if (r.value("evaluated", false)) last = r["round"].get<std::int64_t>();
@@ -196,6 +203,32 @@ std::string writeComparisonReport(const std::string& directory, const std::vecto
                         "Each client's P->L accuracy at the final evaluated round, every seed pooled: the spread "
                         "is the fairness across sites."});
     }
+  }
+
+  // The trade-off: each contender's final G->S against its final P->L (means over seeds).
+  if (rows.size() >= 2) {
+    std::string page_points, other_points;
+    for (const ComparisonRow& row : rows)
+      (row.algorithm.rfind("page", 0) == 0 ? page_points : other_points) +=
+          fmt::format("{} {} {}\n", 100 * row.g2s_final.mean, 100 * row.p2l_final.mean, row.algorithm);
+    std::string script = "set title \"Trade-off: global (G->S) against local (P->L) accuracy, final round\"\n"
+                         "set xlabel 'G->S accuracy (%)'\nset ylabel 'P->L accuracy, client mean (%)'\nset grid\n"
+                         "set offsets graph 0.15, graph 0.15, graph 0.1, graph 0.1\nset key bottom left\nplot ";
+    bool any = false;
+    for (const auto& [points, title, style] :
+         {std::tuple{page_points, "PAGE", "pt 7 ps 1.3 lc rgb '#d62728'"},
+          std::tuple{other_points, "baselines", "pt 5 ps 1.2 lc rgb '#1f77b4'"}}) {
+      if (points.empty()) continue;
+      const std::string file = std::string("tradeoff-") + (title[0] == 'P' ? "page" : "baselines") + ".dat";
+      writeFile(dir / file, points);
+      script += fmt::format("{}'{}' using 1:2 with points {} title '{}', '' using 1:2:3 with labels offset 0,1 notitle",
+                            any ? ", " : "", (dir / file).string(), style, title);
+      any = true;
+    }
+    plot(dir, "tradeoff", script + "\n");
+    charts.push_back({"tradeoff.svg", "Trade-off",
+                      "Each contender's G->S accuracy (x) and mean P->L accuracy (y) at the final evaluated round, "
+                      "means over seeds: up and right is better on both."});
   }
 
   // PAGE's actions and weights, from its first run.

@@ -7,7 +7,7 @@
 namespace pagefl {
 
 struct RunResult {
-  std::string algorithm;
+  std::string algorithm;  // the run's algorithm.name; a comparison replaces it by its variant's name
   std::int64_t seed = 0;
   std::int64_t final_round = 0;
   double g2s_final = 0, g2s_best = 0;              // G->S accuracy
