@@ -195,6 +195,24 @@ TEST(Page, AblationSwitchesShowInTheLoggedActions) {
   for (std::size_t r = 0; r < a.rounds.size(); ++r)
     EXPECT_DOUBLE_EQ(b.rounds[r]["server"]["server_reward"].get<double>(),
                      0.5 * a.rounds[r]["server"]["server_reward"].get<double>());
+
+  // Demand shift: from round 3 the weights become c_w = 3, s_w = 0, and the rewards follow.
+  auto shifted = plain;
+  shifted.insert(shifted.end(), {"page.shift_round=3", "page.shift_client_reward_weight=3",
+                                 "page.shift_server_reward_weight=0"});
+  auto c = simulate(dir, shifted);
+  for (std::size_t i = 0; i < a.clients.size(); ++i) {
+    const double factor = c.clients[i]["round"].get<int>() >= 3 ? 3.0 : 1.0;
+    EXPECT_DOUBLE_EQ(c.clients[i]["rl_reward"].get<double>(), factor * a.clients[i]["rl_reward"].get<double>());
+  }
+  for (std::size_t r = 0; r < c.rounds.size(); ++r) {
+    const double server_reward = c.rounds[r]["server"]["server_reward"].get<double>();
+    if (r + 1 >= 3) {
+      EXPECT_EQ(server_reward, 0.0);
+    } else {
+      EXPECT_GT(server_reward, 0.0);
+    }
+  }
 }
 
 TEST(DapFl, RunsDeterministicallyWithUniformWeights) {

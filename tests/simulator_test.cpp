@@ -63,6 +63,30 @@ TEST(Simulator, FoldedRoundsOfManyClientsAreIdenticalAcrossWorkerCounts) {
   }
 }
 
+TEST(Simulator, NewClientsNeverTrainAndAreScoredAsTheyAreAndAfterLocalSteps) {
+  TempDir dir;
+  auto setup = syntheticSetup("fedavg");
+  setup.insert(setup.end(), {"eval.new_clients=0.2", "algorithm.participation=1.0", "run.rounds=3"});
+  auto [a, b] = simulateWithOneAndTwoWorkers(dir, setup);
+  EXPECT_EQ(a.rounds_text, b.rounds_text);
+  for (const auto& client : a.clients) {  // clients 4 and 9 of 10 are the new ones
+    EXPECT_NE(client["client"].get<int>(), 4);
+    EXPECT_NE(client["client"].get<int>(), 9);
+  }
+  for (const auto& round : a.rounds) {
+    EXPECT_EQ(round["participants"].get<int>(), 8);
+    ASSERT_TRUE(round.contains("g2n") && round.contains("ft2n"));
+    EXPECT_NE(round["g2n"]["acc"]["mean"], round["ft2n"]["acc"]["mean"]);  // the local steps changed the model
+  }
+  auto summary = nlohmann::json::parse(a.summary_text);
+  EXPECT_TRUE(summary["streams"].contains("ft2n_acc_mean"));
+
+  // With no local steps, FT->N is G->N.
+  setup.push_back("eval.new_client_steps=0");
+  auto none = simulate(dir, setup);
+  EXPECT_EQ(none.rounds.back()["g2n"], none.rounds.back()["ft2n"]);
+}
+
 TEST(Simulator, ParticipationSamplesTheRequestedShareDeterministically) {
   RngStreams streams(3);
   auto a = Simulator::sampleParticipants(streams, 5, 100, 0.1);

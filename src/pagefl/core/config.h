@@ -112,6 +112,10 @@ struct PageConfig {
   double reward_delta = 1e-5;
   double client_reward_weight = 1.0;
   double server_reward_weight = 1.0;
+  // Demand shift: from round shift_round on (0: never), the reward weights become these.
+  std::int64_t shift_round = 0;
+  double shift_client_reward_weight = 1.0;
+  double shift_server_reward_weight = 1.0;
   bool adapt_lr = true;
   bool adapt_epochs = true;
   bool adapt_weights = true;
@@ -125,6 +129,8 @@ struct EvalConfig {
   std::int64_t every = 1;
   bool personal_on_server = false;  // the optional P->S stream
   std::int64_t batch_size = 1000;
+  double new_clients = 0.0;         // share of clients held out of training, for G->N and FT->N
+  std::int64_t new_client_steps = 5;  // FT->N: local SGD steps from the global model
 };
 
 struct Config {
@@ -159,6 +165,14 @@ class ConfigFieldVisitor {
 };
 
 void describeConfig(Config& config, ConfigFieldVisitor& visitor);
+
+// The reward weights PAGE uses in `round`, after any demand shift.
+double clientRewardWeight(const PageConfig& page, std::int64_t round);
+double serverRewardWeight(const PageConfig& page, std::int64_t round);
+
+// Whether item `index` belongs to an evenly spread share `fraction` of 0, 1, 2, ... (for
+// fraction 0.2: 4, 9, 14, ...). Held-out clients are chosen this way.
+bool inEvenShare(std::int64_t index, double fraction);
 
 // Every value algorithm.name accepts.
 const std::vector<std::string>& algorithmNames();

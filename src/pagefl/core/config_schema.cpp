@@ -1,7 +1,24 @@
 // The single declaration of every config field: key, constraint, and what it means.
 #include "pagefl/core/config.h"
 
+#include <cmath>
+
 namespace pagefl {
+
+double clientRewardWeight(const PageConfig& page, std::int64_t round) {
+  return page.shift_round > 0 && round >= page.shift_round ? page.shift_client_reward_weight
+                                                           : page.client_reward_weight;
+}
+
+double serverRewardWeight(const PageConfig& page, std::int64_t round) {
+  return page.shift_round > 0 && round >= page.shift_round ? page.shift_server_reward_weight
+                                                           : page.server_reward_weight;
+}
+
+bool inEvenShare(std::int64_t index, double fraction) {
+  // Selected when [index, index + 1) contains a multiple of 1 / fraction.
+  return std::floor(static_cast<double>(index + 1) * fraction) > std::floor(static_cast<double>(index) * fraction);
+}
 
 const std::vector<std::string>& algorithmNames() {
   static const std::vector<std::string> names = {
@@ -115,6 +132,12 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
          "c_w: raise to favour personalisation (biased variants)");
   v.real("page.server_reward_weight", c.page.server_reward_weight, {0, inf},
          "s_w: raise to favour generalisation (biased variants)");
+  v.integer("page.shift_round", c.page.shift_round, {0, 1e7},
+            "demand shift: round from which the shifted reward weights apply (0: never)");
+  v.real("page.shift_client_reward_weight", c.page.shift_client_reward_weight, {0, inf},
+         "demand shift: client reward weight c_w from shift_round on");
+  v.real("page.shift_server_reward_weight", c.page.shift_server_reward_weight, {0, inf},
+         "demand shift: server reward weight s_w from shift_round on");
   v.flag("page.adapt_lr", c.page.adapt_lr, "clients' agents pick the learning rate (false: lr_max)");
   v.flag("page.adapt_epochs", c.page.adapt_epochs, "clients' agents pick the epochs (false: epoch_max)");
   v.flag("page.adapt_weights", c.page.adapt_weights, "the server's agent picks aggregation weights (false: uniform)");
@@ -128,6 +151,10 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
             "evaluate every this many rounds, and the last round (0: never, for benchmarks)");
   v.flag("eval.personal_on_server", c.eval.personal_on_server, "also compute P->S: each trained model on the server test");
   v.integer("eval.batch_size", c.eval.batch_size, {1, 1e7}, "evaluation batch size");
+  v.real("eval.new_clients", c.eval.new_clients, {0, 0.9},
+         "share of clients never trained on, scored as new sites: G->N and FT->N");
+  v.integer("eval.new_client_steps", c.eval.new_client_steps, {0, 1e6},
+            "FT->N: SGD steps (train.lr, train.batch_size) on a new client's train split before scoring");
 }
 
 }  // namespace pagefl

@@ -36,12 +36,15 @@ const std::vector<Column>& columns() {
       {"P->L std across clients, final round", [](const ComparisonRow& r) { return r.p2l_std_final; }},
       {"P->L worst client, final round", [](const ComparisonRow& r) { return r.p2l_worst_final; }},
       {"P->L 10th percentile client, final round", [](const ComparisonRow& r) { return r.p2l_p10_final; }},
+      {"G->N acc, new clients, final round", [](const ComparisonRow& r) { return r.g2n_final; }},
+      {"FT->N acc, new clients after steps, final", [](const ComparisonRow& r) { return r.ft2n_final; }},
       {"seconds per round", [](const ComparisonRow& r) { return r.seconds_per_round; }, false},
   };
   return all;
 }
 
 std::string cell(const MeanStd& v, bool percent) {
+  if (std::isnan(v.mean)) return "-";  // a stream this comparison did not measure
   return percent ? fmt::format("{:.2f} ± {:.2f}", 100 * v.mean, 100 * v.std) : fmt::format("{:.3g} ± {:.2g}", v.mean, v.std);
 }
 
@@ -68,6 +71,8 @@ std::vector<ComparisonRow> summariseComparison(const std::vector<RunResult>& res
     row.p2l_worst_final = meanStd(runs, [](const RunResult& r) { return r.p2l_worst_final; });
     row.p2l_p10_final = meanStd(runs, [](const RunResult& r) { return r.p2l_p10_final; });
     row.seconds_per_round = meanStd(runs, [](const RunResult& r) { return r.seconds_per_round; });
+    row.g2n_final = meanStd(runs, [](const RunResult& r) { return r.g2n_final; });
+    row.ft2n_final = meanStd(runs, [](const RunResult& r) { return r.ft2n_final; });
     rows.push_back(row);
   }
   return rows;

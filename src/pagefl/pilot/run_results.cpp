@@ -55,6 +55,8 @@ RunResult readRunResult(const std::string& directory) {
       result.p2l_std_final = p2l.at("std").get<double>();
       result.p2l_worst_final = p2l.at("worst").get<double>();
       result.p2l_p10_final = p2l.at("p10").get<double>();
+      if (round.contains("g2n")) result.g2n_final = round["g2n"]["acc"]["mean"].get<double>();
+      if (round.contains("ft2n")) result.ft2n_final = round["ft2n"]["acc"]["mean"].get<double>();
       any = true;
     }
   } catch (const json::exception& e) {

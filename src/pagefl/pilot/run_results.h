@@ -2,6 +2,8 @@
 // the final evaluated round and at its best evaluated round, the spread across clients, and time.
 #pragma once
 
+#include <cmath>
+#include <cstdint>
 #include <string>
 
 namespace pagefl {
@@ -14,6 +16,7 @@ struct RunResult {
   double p2l_final = 0, p2l_best = 0;              // P->L accuracy, mean over clients
   double p2l_std_final = 0, p2l_worst_final = 0;   // P->L across clients at the final round
   double p2l_p10_final = 0;
+  double g2n_final = NAN, ft2n_final = NAN;        // new clients (eval.new_clients), when held out
   double seconds_per_round = 0;
 };
 

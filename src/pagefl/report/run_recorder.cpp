@@ -62,9 +62,11 @@ void RunRecorder::onRound(const RoundRecord& record) {
     line[streams::kGlobalOnServer] = {{"acc", record.global_on_server.accuracy()},
                                       {"loss", record.global_on_server.loss()}};
     track("g2s_acc", record.global_on_server.accuracy(), record.round);
-    for (const char* stream : {streams::kGlobalOnLocal, streams::kPersonalOnLocal, streams::kPersonalOnServer}) {
+    for (const char* stream : {streams::kGlobalOnLocal, streams::kPersonalOnLocal, streams::kPersonalOnServer,
+                               streams::kGlobalOnNew, streams::kFineTunedOnNew}) {
+      const bool on_new = std::string(stream) == streams::kGlobalOnNew || std::string(stream) == streams::kFineTunedOnNew;
       std::vector<double> accuracy, loss, weights;
-      for (const ClientRecord& client : record.clients) {
+      for (const ClientRecord& client : on_new ? record.new_clients : record.clients) {
         auto acc = client.metrics.find(streams::accuracyKey(stream));
         if (acc == client.metrics.end()) continue;
         accuracy.push_back(acc->second);
@@ -123,7 +125,9 @@ std::string formatSummary(const std::map<std::string, SeriesSummary>& summary) {
       {"p2l_acc_mean", "P->L personal model, local tests (mean)"},
       {"p2l_acc_worst", "P->L worst client"},
       {"p2l_acc_p10", "P->L 10th percentile client"},
-      {"p2s_acc_mean", "P->S personal models, server test (mean)"}};
+      {"p2s_acc_mean", "P->S personal models, server test (mean)"},
+      {"g2n_acc_mean", "G->N global model, new clients (mean)"},
+      {"ft2n_acc_mean", "FT->N global + local steps, new clients"}};
   std::string out = fmt::format("{:<44} {:>16} {:>16}\n", "accuracy", "final (round)", "best (round)");
   for (const auto& [series, s] : summary) {
     auto label = kLabels.count(series) ? kLabels.at(series) : series;

@@ -29,6 +29,7 @@ struct RoundRecord {
   bool evaluated = false;
   EvalResult global_on_server;  // G->S, on evaluated rounds
   std::vector<ClientRecord> clients;  // participants, by client id
+  std::vector<ClientRecord> new_clients;  // held-out clients' G->N and FT->N, on evaluated rounds
   std::vector<RejectedUpdate> rejected;
   Metrics server_metrics;
   // Costs, kept out of the deterministic metrics files (they go to timing.jsonl):

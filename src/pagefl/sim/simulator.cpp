@@ -91,6 +91,33 @@ void scorePersonalOnServer(std::vector<ClientUpdate>& updates, ServerEvaluator& 
   }
 }
 
+// G->N and FT->N: the global model on clients never trained on, as it is and after `steps` local
+// SGD steps on each one's train split.
+std::vector<ClientRecord> scoreNewClients(const std::vector<std::int64_t>& clients, const torch::Tensor& global,
+                                          const FederatedDataset& data, const Config& config,
+                                          const RngStreams& streams, std::int64_t round, WorkerPool& pool) {
+  std::vector<ClientRecord> records(clients.size());
+  const SgdOptions sgd = sgdOptions(config.train);
+  pool.forEach(static_cast<std::int64_t>(clients.size()), [&](std::int64_t i, FlatModel& model) {
+    const std::int64_t client = clients[i];
+    const Dataset train = data.clientTrain(client), test = data.clientTest(client);
+    ClientRecord& record = records[i];
+    record = {client, train.size(), test.size(), {}};
+    model.load(global);
+    streams::record(record.metrics, streams::kGlobalOnNew, evaluate(model, test, config.eval.batch_size));
+    auto rng = streams.engine(Purpose::FineTuneShuffle, round, client);
+    for (std::int64_t step = 0; step < config.eval.new_client_steps && train.size() > 0;) {
+      EpochBatches batches(train, sgd.batch_size, rng);
+      for (std::int64_t b = 0; b < batches.count() && step < config.eval.new_client_steps; ++b, ++step) {
+        lossAndGradient(model, batches.batch(b));
+        sgdStep(model, sgd.lr, sgd);
+      }
+    }
+    streams::record(record.metrics, streams::kFineTunedOnNew, evaluate(model, test, config.eval.batch_size));
+  });
+  return records;
+}
+
 }  // namespace
 
 Simulator::Simulator(const Config& config, const FederatedDataset& data) : config_(config), data_(data) {}
@@ -124,6 +151,12 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
   ClientStateStore store;
   PooledServerEvaluator evaluator(pool, data_.server_test, config_.eval.batch_size);
 
+  // Clients held out as new sites never train; the rest are sampled for rounds.
+  std::vector<std::int64_t> training, held_out;
+  for (std::int64_t c = 0; c < data_.numClients(); ++c)
+    (inEvenShare(c, config_.eval.new_clients) ? held_out : training).push_back(c);
+  if (training.empty()) throw Error("eval.new_clients = {} leaves no client to train", config_.eval.new_clients);
+
   const std::int64_t total = config_.run.rounds;
   for (std::int64_t round = 1; round <= total; ++round) {
     const auto started = std::chrono::steady_clock::now();
@@ -135,8 +168,9 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
     ServerMessage message = algorithm.server->configureRound(round);
     message.evaluate = record.evaluated;
     message.wants_personal = record.evaluated && config_.eval.personal_on_server;
-    const std::vector<std::int64_t> participants =
-        sampleParticipants(streams, round, data_.numClients(), config_.algorithm.participation);
+    std::vector<std::int64_t> participants = sampleParticipants(
+        streams, round, static_cast<std::int64_t>(training.size()), config_.algorithm.participation);
+    for (std::int64_t& index : participants) index = training[static_cast<std::size_t>(index)];
 
     // With a fold, clients run in chunks whose uploads are folded in and dropped, so memory does
     // not grow with the client count; the result does not depend on the chunk size.
@@ -173,6 +207,9 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
     if (record.evaluated) {
       auto cached = algorithm.server->globalOnServer();
       record.global_on_server = cached ? *cached : evaluator.evaluate(algorithm.server->global());
+      if (!held_out.empty())
+        record.new_clients =
+            scoreNewClients(held_out, algorithm.server->global(), data_, config_, streams, round, pool);
     }
 
     record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

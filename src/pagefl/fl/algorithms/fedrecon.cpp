@@ -10,9 +10,7 @@
 namespace pagefl {
 
 bool isFedReconEvaluationClient(std::int64_t client, double eval_fraction) {
-  // Client c is held out when [c, c+1) contains a multiple of 1/eval_fraction: an even spread.
-  return std::floor(static_cast<double>(client + 1) * eval_fraction) >
-         std::floor(static_cast<double>(client) * eval_fraction);
+  return inEvenShare(client, eval_fraction);
 }
 
 ClientUpdate FedReconClient::run(const ServerMessage& message, ClientContext& context) const {

@@ -90,7 +90,7 @@ ClientUpdate AgentClient::run(const ServerMessage& message, ClientContext& conte
 
   double reward = 0;
   if (design_ == ClientDesign::Page) {
-    reward = config_.client_reward_weight / (trained.loss() + config_.reward_delta);
+    reward = clientRewardWeight(config_, message.round) / (trained.loss() + config_.reward_delta);
   } else {
     const double margin = trained.accuracy() - trained.loss();
     reward = state.has(kLastMargin) ? margin - state.tensor(kLastMargin).item<double>() : 0.0;
@@ -147,7 +147,7 @@ Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate
 
   global_ = weightedAverage(params, weights);
   global_on_server_ = evaluator.evaluate(global_);
-  const double reward = config_.server_reward_weight / (global_on_server_->loss() + config_.reward_delta);
+  const double reward = serverRewardWeight(config_, round) / (global_on_server_->loss() + config_.reward_delta);
 
   auto processed = ((action + 1) / 2).clamp(0, 1);
   pending_ = Transition{observed, storedAction(action, processed / processed.sum().clamp_min(1e-12), config_), reward};
