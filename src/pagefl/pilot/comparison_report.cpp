@@ -175,6 +175,19 @@ std::string writeComparisonReport(const std::string& directory, const std::vecto
                    return r["p2l"]["acc"]["mean"].get<double>();
                  }),
       "P->L accuracy, unweighted mean over clients, at every evaluated round, mean over seeds.");
+  for (const auto& [stream, title, caption] :
+       {std::tuple{"g2n", "G->N: global model on new clients (never trained on)",
+                   "G->N accuracy, mean over the held-out new clients, at every evaluated round, mean over seeds."},
+        std::tuple{"ft2n", "FT->N: global model after local steps on new clients",
+                   "FT->N accuracy after eval.new_client_steps SGD steps, mean over new clients and seeds."}}) {
+    const std::string key = stream;
+    add(curveChart(dir, runs, algorithms, key, title,
+                   [key](const json& r) -> std::optional<double> {
+                     if (!r.contains(key)) return std::nullopt;
+                     return r[key]["acc"]["mean"].get<double>();
+                   }),
+        caption);
+  }
 
   // Per-client P->L at each run's final evaluated round, pooled over seeds: one box per algorithm.
   {
