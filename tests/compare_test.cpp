@@ -147,6 +147,14 @@ TEST(Compare, ReportOpensInChromiumWithDataInEveryChart) {
   EXPECT_GT(fs::file_size(shot), 10000u);
 }
 
+TEST(Compare, RecoveryCountsRoundsUntilTheStreamRegainsItsPreShiftValue) {
+  const std::vector<std::pair<std::int64_t, double>> series = {{2, 0.5}, {4, 0.6}, {6, 0.4}, {8, 0.55}, {10, 0.61}};
+  EXPECT_EQ(roundsToRecover(series, 5), 5.0);  // last value before round 5 is 0.6, regained at round 10
+  EXPECT_EQ(roundsToRecover(series, 4), 0.0);  // before round 4: 0.5; round 4 itself is already at 0.6
+  EXPECT_TRUE(std::isnan(roundsToRecover(series, 1)));  // nothing before the shift
+  EXPECT_TRUE(std::isnan(roundsToRecover({{1, 0.9}, {2, 0.1}}, 2)));  // never recovers
+}
+
 TEST(Sweep, VariantsCoverRatiosAblationsAndBaselines) {
   auto variants = sweepVariants({"5:1", "1:2"}, true, {"fedavg"});
   std::vector<std::string> names;

@@ -87,6 +87,21 @@ TEST(Simulator, NewClientsNeverTrainAndAreScoredAsTheyAreAndAfterLocalSteps) {
   EXPECT_EQ(none.rounds.back()["g2n"], none.rounds.back()["ft2n"]);
 }
 
+TEST(Simulator, LateClientsJoinAtTheirRound) {
+  TempDir dir;
+  auto setup = syntheticSetup("fedavg");
+  setup.insert(setup.end(), {"partition.late_clients=0.3", "partition.late_join_round=3", "algorithm.participation=1.0"});
+  auto [a, b] = simulateWithOneAndTwoWorkers(dir, setup);
+  EXPECT_EQ(a.clients_text, b.clients_text);
+  for (const auto& round : a.rounds)
+    EXPECT_EQ(round["participants"].get<int>(), round["round"].get<int>() < 3 ? 7 : 10);
+  for (const auto& client : a.clients) {
+    if (client["round"].get<int>() < 3) {
+      EXPECT_LT(client["client"].get<int>(), 7);
+    }
+  }
+}
+
 TEST(Simulator, ParticipationSamplesTheRequestedShareDeterministically) {
   RngStreams streams(3);
   auto a = Simulator::sampleParticipants(streams, 5, 100, 0.1);

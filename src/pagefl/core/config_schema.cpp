@@ -64,6 +64,10 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
          "how samples are spread over clients");
   v.integer("partition.seed", c.partition.seed, {0, 9.0e15},
             "seed of the data's draws: partition, splits, subsets, synthetic data (0: run.seed)");
+  v.real("partition.late_clients", c.partition.late_clients, {0, 0.9},
+         "demand shift: share of clients (the highest ids) that join only at partition.late_join_round");
+  v.integer("partition.late_join_round", c.partition.late_join_round, {0, 1e7},
+            "demand shift: round at which the late clients join (0: they take part from the start)");
   v.integer("partition.num_clients", c.partition.num_clients, {1, 1e6}, "clients (ignored by natural)");
   v.real("partition.alpha", c.partition.alpha, {1e-6, inf}, "Dirichlet concentration: lower is more skewed");
   v.integer("partition.min_size", c.partition.min_size, {0, 1e12}, "Dirichlet: smallest client allowed");

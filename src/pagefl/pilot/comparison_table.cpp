@@ -38,6 +38,8 @@ const std::vector<Column>& columns() {
       {"P->L 10th percentile client, final round", [](const ComparisonRow& r) { return r.p2l_p10_final; }},
       {"G->N acc, new clients, final round", [](const ComparisonRow& r) { return r.g2n_final; }},
       {"FT->N acc, new clients after steps, final", [](const ComparisonRow& r) { return r.ft2n_final; }},
+      {"G->S rounds to recover after the shift", [](const ComparisonRow& r) { return r.g2s_recovery; }, false},
+      {"P->L rounds to recover after the shift", [](const ComparisonRow& r) { return r.p2l_recovery; }, false},
       {"seconds per round", [](const ComparisonRow& r) { return r.seconds_per_round; }, false},
   };
   return all;
@@ -73,6 +75,8 @@ std::vector<ComparisonRow> summariseComparison(const std::vector<RunResult>& res
     row.seconds_per_round = meanStd(runs, [](const RunResult& r) { return r.seconds_per_round; });
     row.g2n_final = meanStd(runs, [](const RunResult& r) { return r.g2n_final; });
     row.ft2n_final = meanStd(runs, [](const RunResult& r) { return r.ft2n_final; });
+    row.g2s_recovery = meanStd(runs, [](const RunResult& r) { return r.g2s_recovery_rounds; });
+    row.p2l_recovery = meanStd(runs, [](const RunResult& r) { return r.p2l_recovery_rounds; });
     rows.push_back(row);
   }
   return rows;

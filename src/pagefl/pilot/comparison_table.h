@@ -19,6 +19,7 @@ struct ComparisonRow {
   std::int64_t final_round = 0;
   MeanStd g2s_final, g2s_best, p2l_final, p2l_best, p2l_std_final, p2l_worst_final, p2l_p10_final;
   MeanStd g2n_final, ft2n_final;  // NaN when no client was held out as new
+  MeanStd g2s_recovery, p2l_recovery;  // rounds to recover after a demand shift; NaN without one
   MeanStd seconds_per_round;
 };
 

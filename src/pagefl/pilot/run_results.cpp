@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "pagefl/core/config.h"
@@ -31,6 +32,18 @@ std::vector<json> readJsonLines(const std::filesystem::path& path) {
 
 }  // namespace
 
+double roundsToRecover(const std::vector<std::pair<std::int64_t, double>>& series, std::int64_t shift) {
+  std::optional<double> before;
+  for (const auto& [round, value] : series) {
+    if (round < shift) {
+      before = value;
+    } else if (before && value >= *before) {
+      return static_cast<double>(round - shift);
+    }
+  }
+  return NAN;
+}
+
 bool isFinishedRun(const std::string& directory) {
   return std::filesystem::is_regular_file(std::filesystem::path(directory) / "summary.json");
 }
@@ -42,6 +55,7 @@ RunResult readRunResult(const std::string& directory) {
   result.algorithm = config.algorithm.name;
   result.seed = config.run.seed;
   bool any = false;
+  std::vector<std::pair<std::int64_t, double>> g2s_series, p2l_series;
   try {
     for (const json& round : readJsonLines(dir / "rounds.jsonl")) {
       if (!round.value("evaluated", false)) continue;
@@ -55,6 +69,8 @@ RunResult readRunResult(const std::string& directory) {
       result.p2l_std_final = p2l.at("std").get<double>();
       result.p2l_worst_final = p2l.at("worst").get<double>();
       result.p2l_p10_final = p2l.at("p10").get<double>();
+      g2s_series.emplace_back(result.final_round, g2s);
+      p2l_series.emplace_back(result.final_round, result.p2l_final);
       if (round.contains("g2n")) result.g2n_final = round["g2n"]["acc"]["mean"].get<double>();
       if (round.contains("ft2n")) result.ft2n_final = round["ft2n"]["acc"]["mean"].get<double>();
       any = true;
@@ -63,6 +79,11 @@ RunResult readRunResult(const std::string& directory) {
     throw Error("'{}' lacks a field a comparison needs: {}", (dir / "rounds.jsonl").string(), e.what());
   }
   if (!any) throw Error("'{}' has no evaluated round", (dir / "rounds.jsonl").string());
+  const std::int64_t shift = std::max(config.page.shift_round, config.partition.late_join_round);
+  if (shift > 1) {
+    result.g2s_recovery_rounds = roundsToRecover(g2s_series, shift);
+    result.p2l_recovery_rounds = roundsToRecover(p2l_series, shift);
+  }
   double seconds = 0;
   const auto timing = readJsonLines(dir / "timing.jsonl");
   for (const json& round : timing) seconds += round.value("seconds", 0.0);

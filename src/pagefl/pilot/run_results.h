@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace pagefl {
 
@@ -18,7 +20,15 @@ struct RunResult {
   double p2l_p10_final = 0;
   double g2n_final = NAN, ft2n_final = NAN;        // new clients (eval.new_clients), when held out
   double seconds_per_round = 0;
+  // After a demand shift (page.shift_round or partition.late_join_round): evaluated rounds from the
+  // shift until the stream is back at its last value before it; NaN without a shift or when it
+  // never recovers within the run.
+  double g2s_recovery_rounds = NAN, p2l_recovery_rounds = NAN;
 };
+
+// Rounds from `shift` until `series` (round -> value, evaluated rounds) first reaches its last
+// value before `shift` again; NaN when there is no value before the shift or no recovery.
+double roundsToRecover(const std::vector<std::pair<std::int64_t, double>>& series, std::int64_t shift);
 
 // Whether `directory` holds a run that ran to its end (its summary.json is written last).
 bool isFinishedRun(const std::string& directory);

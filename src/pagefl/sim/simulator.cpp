@@ -151,11 +151,22 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
   ClientStateStore store;
   PooledServerEvaluator evaluator(pool, data_.server_test, config_.eval.batch_size);
 
-  // Clients held out as new sites never train; the rest are sampled for rounds.
-  std::vector<std::int64_t> training, held_out;
-  for (std::int64_t c = 0; c < data_.numClients(); ++c)
-    (inEvenShare(c, config_.eval.new_clients) ? held_out : training).push_back(c);
-  if (training.empty()) throw Error("eval.new_clients = {} leaves no client to train", config_.eval.new_clients);
+  // Clients held out as new sites never train; late clients train from their join round; the
+  // rest are sampled for every round.
+  std::vector<std::int64_t> early, everyone, held_out;
+  const auto late_from = static_cast<std::int64_t>(
+      std::llround((1.0 - config_.partition.late_clients) * static_cast<double>(data_.numClients())));
+  for (std::int64_t c = 0; c < data_.numClients(); ++c) {
+    if (inEvenShare(c, config_.eval.new_clients)) {
+      held_out.push_back(c);
+      continue;
+    }
+    everyone.push_back(c);
+    if (config_.partition.late_join_round <= 1 || c < late_from) early.push_back(c);
+  }
+  if (early.empty())
+    throw Error("eval.new_clients = {} and partition.late_clients = {} leave no client to train from round 1",
+                config_.eval.new_clients, config_.partition.late_clients);
 
   const std::int64_t total = config_.run.rounds;
   for (std::int64_t round = 1; round <= total; ++round) {
@@ -168,6 +179,8 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
     ServerMessage message = algorithm.server->configureRound(round);
     message.evaluate = record.evaluated;
     message.wants_personal = record.evaluated && config_.eval.personal_on_server;
+    const std::vector<std::int64_t>& training =
+        config_.partition.late_join_round > 1 && round < config_.partition.late_join_round ? early : everyone;
     std::vector<std::int64_t> participants = sampleParticipants(
         streams, round, static_cast<std::int64_t>(training.size()), config_.algorithm.participation);
     for (std::int64_t& index : participants) index = training[static_cast<std::size_t>(index)];
