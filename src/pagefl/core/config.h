@@ -50,7 +50,8 @@ struct PartitionConfig {
   std::int64_t shards_per_client = 2;
   double train_fraction = 0.7;
   std::int64_t seed = 0;  // seed of the data's random streams (0: run.seed)
-  // Demand shift: the last `late_clients` share of clients (by id) join only at late_join_round.
+  // Demand shift: a `late_clients` share of clients join only at late_join_round: those with the
+  // largest share of labels in the upper half of the classes, so the newcomers shift the label mix.
   double late_clients = 0.0;
   std::int64_t late_join_round = 0;
 };

@@ -65,7 +65,7 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.integer("partition.seed", c.partition.seed, {0, 9.0e15},
             "seed of the data's draws: partition, splits, subsets, synthetic data (0: run.seed)");
   v.real("partition.late_clients", c.partition.late_clients, {0, 0.9},
-         "demand shift: share of clients (the highest ids) that join only at partition.late_join_round");
+         "demand shift: share of clients that join only at late_join_round: those with the most upper-half labels");
   v.integer("partition.late_join_round", c.partition.late_join_round, {0, 1e7},
             "demand shift: round at which the late clients join (0: they take part from the start)");
   v.integer("partition.num_clients", c.partition.num_clients, {1, 1e6}, "clients (ignored by natural)");

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -118,6 +119,24 @@ std::vector<ClientRecord> scoreNewClients(const std::vector<std::int64_t>& clien
   return records;
 }
 
+// The late clients of a demand shift: the `share` of `candidates` with the largest fraction of
+// training samples in the upper half of the classes (ties by id), so that the clients joining
+// late bring a label distribution the early ones lack.
+std::vector<bool> lateClients(const FederatedDataset& data, const std::vector<std::int64_t>& candidates,
+                              double share) {
+  std::vector<std::pair<double, std::int64_t>> upper_share;
+  for (std::int64_t c : candidates) {
+    const torch::Tensor labels = data.clientTrain(c).y;
+    const double upper = labels.numel() ? labels.ge(data.num_classes / 2).to(torch::kFloat64).mean().item<double>() : 0;
+    upper_share.emplace_back(-upper, c);
+  }
+  std::sort(upper_share.begin(), upper_share.end());
+  const auto count = static_cast<std::size_t>(std::llround(share * static_cast<double>(candidates.size())));
+  std::vector<bool> late(static_cast<std::size_t>(data.numClients()), false);
+  for (std::size_t i = 0; i < count && i < upper_share.size(); ++i) late[static_cast<std::size_t>(upper_share[i].second)] = true;
+  return late;
+}
+
 }  // namespace
 
 Simulator::Simulator(const Config& config, const FederatedDataset& data) : config_(config), data_(data) {}
@@ -154,16 +173,13 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
   // Clients held out as new sites never train; late clients train from their join round; the
   // rest are sampled for every round.
   std::vector<std::int64_t> early, everyone, held_out;
-  const auto late_from = static_cast<std::int64_t>(
-      std::llround((1.0 - config_.partition.late_clients) * static_cast<double>(data_.numClients())));
-  for (std::int64_t c = 0; c < data_.numClients(); ++c) {
-    if (inEvenShare(c, config_.eval.new_clients)) {
-      held_out.push_back(c);
-      continue;
-    }
-    everyone.push_back(c);
-    if (config_.partition.late_join_round <= 1 || c < late_from) early.push_back(c);
-  }
+  for (std::int64_t c = 0; c < data_.numClients(); ++c)
+    (inEvenShare(c, config_.eval.new_clients) ? held_out : everyone).push_back(c);
+  const std::vector<bool> late = config_.partition.late_join_round > 1
+                                     ? lateClients(data_, everyone, config_.partition.late_clients)
+                                     : std::vector<bool>(static_cast<std::size_t>(data_.numClients()), false);
+  for (std::int64_t c : everyone)
+    if (!late[static_cast<std::size_t>(c)]) early.push_back(c);
   if (early.empty())
     throw Error("eval.new_clients = {} and partition.late_clients = {} leave no client to train from round 1",
                 config_.eval.new_clients, config_.partition.late_clients);
