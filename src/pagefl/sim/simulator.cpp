@@ -137,6 +137,33 @@ std::vector<bool> lateClients(const FederatedDataset& data, const std::vector<st
   return late;
 }
 
+// Who trains when: clients held out as new sites never do; late clients from their join round on;
+// everyone else from round 1.
+struct ClientRoster {
+  std::vector<std::int64_t> early, everyone, held_out;
+  std::int64_t join_round = 0;
+
+  const std::vector<std::int64_t>& trainingIn(std::int64_t round) const {
+    return join_round > 1 && round < join_round ? early : everyone;
+  }
+};
+
+ClientRoster buildRoster(const FederatedDataset& data, const Config& config) {
+  ClientRoster roster;
+  roster.join_round = config.partition.late_join_round;
+  for (std::int64_t c = 0; c < data.numClients(); ++c)
+    (inEvenShare(c, config.eval.new_clients) ? roster.held_out : roster.everyone).push_back(c);
+  const std::vector<bool> late = roster.join_round > 1
+                                     ? lateClients(data, roster.everyone, config.partition.late_clients)
+                                     : std::vector<bool>(static_cast<std::size_t>(data.numClients()), false);
+  for (std::int64_t c : roster.everyone)
+    if (!late[static_cast<std::size_t>(c)]) roster.early.push_back(c);
+  if (roster.early.empty())
+    throw Error("eval.new_clients = {} and partition.late_clients = {} leave no client to train from round 1",
+                config.eval.new_clients, config.partition.late_clients);
+  return roster;
+}
+
 }  // namespace
 
 Simulator::Simulator(const Config& config, const FederatedDataset& data) : config_(config), data_(data) {}
@@ -170,20 +197,7 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
   ClientStateStore store;
   PooledServerEvaluator evaluator(pool, data_.server_test, config_.eval.batch_size);
 
-  // Clients held out as new sites never train; late clients train from their join round; the
-  // rest are sampled for every round.
-  std::vector<std::int64_t> early, everyone, held_out;
-  for (std::int64_t c = 0; c < data_.numClients(); ++c)
-    (inEvenShare(c, config_.eval.new_clients) ? held_out : everyone).push_back(c);
-  const std::vector<bool> late = config_.partition.late_join_round > 1
-                                     ? lateClients(data_, everyone, config_.partition.late_clients)
-                                     : std::vector<bool>(static_cast<std::size_t>(data_.numClients()), false);
-  for (std::int64_t c : everyone)
-    if (!late[static_cast<std::size_t>(c)]) early.push_back(c);
-  if (early.empty())
-    throw Error("eval.new_clients = {} and partition.late_clients = {} leave no client to train from round 1",
-                config_.eval.new_clients, config_.partition.late_clients);
-
+  const ClientRoster roster = buildRoster(data_, config_);
   const std::int64_t total = config_.run.rounds;
   for (std::int64_t round = 1; round <= total; ++round) {
     const auto started = std::chrono::steady_clock::now();
@@ -195,8 +209,7 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
     ServerMessage message = algorithm.server->configureRound(round);
     message.evaluate = record.evaluated;
     message.wants_personal = record.evaluated && config_.eval.personal_on_server;
-    const std::vector<std::int64_t>& training =
-        config_.partition.late_join_round > 1 && round < config_.partition.late_join_round ? early : everyone;
+    const std::vector<std::int64_t>& training = roster.trainingIn(round);
     std::vector<std::int64_t> participants = sampleParticipants(
         streams, round, static_cast<std::int64_t>(training.size()), config_.algorithm.participation);
     for (std::int64_t& index : participants) index = training[static_cast<std::size_t>(index)];
@@ -236,9 +249,9 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
     if (record.evaluated) {
       auto cached = algorithm.server->globalOnServer();
       record.global_on_server = cached ? *cached : evaluator.evaluate(algorithm.server->global());
-      if (!held_out.empty())
+      if (!roster.held_out.empty())
         record.new_clients =
-            scoreNewClients(held_out, algorithm.server->global(), data_, config_, streams, round, pool);
+            scoreNewClients(roster.held_out, algorithm.server->global(), data_, config_, streams, round, pool);
     }
 
     record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
