@@ -45,6 +45,23 @@ void clipGradient(torch::Tensor& grads, double clip_norm) {
   if (norm > clip_norm) grads.mul_(clip_norm / (norm + 1e-6));
 }
 
+TrainStats forEachMinibatch(const Dataset& train, std::int64_t epochs, std::int64_t batch_size, std::mt19937_64& rng,
+                            const std::function<double(const Dataset&)>& step) {
+  TrainStats stats;
+  double loss_sum = 0.0;
+  for (std::int64_t epoch = 0; epoch < epochs; ++epoch) {
+    EpochBatches batches(train, batch_size, rng);
+    for (std::int64_t b = 0; b < batches.count(); ++b) {
+      const Dataset batch = batches.batch(b);
+      loss_sum += step(batch) * static_cast<double>(batch.size());
+      stats.samples += batch.size();
+      ++stats.steps;
+    }
+  }
+  stats.mean_loss = stats.samples ? loss_sum / static_cast<double>(stats.samples) : 0.0;
+  return stats;
+}
+
 void sgdStep(FlatModel& model, double lr, const SgdOptions& options) {
   torch::NoGradGuard no_grad;
   if (options.weight_decay > 0) model.grads().add_(model.params(), options.weight_decay);

@@ -53,6 +53,12 @@ class EpochBatches {
   std::vector<std::int64_t> order_;
 };
 
+// Calls `step` on every minibatch of `epochs` passes over `train`, each pass reshuffled from `rng`;
+// `step` does the algorithm's work on the batch and returns the loss to report. For algorithms
+// that step by hand; the stats are trainSgd's.
+TrainStats forEachMinibatch(const Dataset& train, std::int64_t epochs, std::int64_t batch_size, std::mt19937_64& rng,
+                            const std::function<double(const Dataset&)>& step);
+
 // Mean cross-entropy of `model` on one minibatch; leaves its gradient in model.grads() (flat
 // gradients are switched on). `logit_offset` as in SgdOptions.
 double lossAndGradient(FlatModel& model, const Dataset& batch, const torch::Tensor& logit_offset = {});

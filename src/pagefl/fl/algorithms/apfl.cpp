@@ -22,32 +22,24 @@ ClientUpdate ApflClient::run(const ServerMessage& message, ClientContext& contex
   double alpha = alpha_state.item<double>();
 
   torch::Tensor global = message.global.clone();
-  TrainStats stats;
-  double loss_sum = 0.0;
   auto rng = context.streams.engine(Purpose::Shuffle, message.round, context.client);
-  for (std::int64_t epoch = 0; epoch < sgd_.epochs; ++epoch) {
-    EpochBatches batches(context.train, sgd_.batch_size, rng);
-    for (std::int64_t b = 0; b < batches.count(); ++b) {
-      const Dataset batch = batches.batch(b);
-      // Gradient of the mixture, at the old v and w.
-      model.load(apflMixture(local, global, alpha));
-      lossAndGradient(model, batch);
-      sgdStep(model, 0.0, sgd_);  // weight decay and clipping only
-      const torch::Tensor mixture_grad = model.grads().clone();
-      const double alpha_grad = (local - global).dot(mixture_grad).item<double>();
-      // The global copy's own step.
-      model.load(global);
-      loss_sum += lossAndGradient(model, batch) * static_cast<double>(batch.size());
-      sgdStep(model, sgd_.lr, sgd_);
-      global.copy_(model.params());
-      local.add_(mixture_grad, -sgd_.lr * alpha);
-      if (adaptive_) alpha = std::clamp(alpha - sgd_.lr * alpha_grad, 0.0, 1.0);
-      stats.samples += batch.size();
-      ++stats.steps;
-    }
-  }
+  const TrainStats stats = forEachMinibatch(context.train, sgd_.epochs, sgd_.batch_size, rng, [&](const Dataset& batch) {
+    // Gradient of the mixture, at the old v and w.
+    model.load(apflMixture(local, global, alpha));
+    lossAndGradient(model, batch);
+    sgdStep(model, 0.0, sgd_);  // weight decay and clipping only
+    const torch::Tensor mixture_grad = model.grads().clone();
+    const double alpha_grad = (local - global).dot(mixture_grad).item<double>();
+    // The global copy's own step.
+    model.load(global);
+    const double loss = lossAndGradient(model, batch);
+    sgdStep(model, sgd_.lr, sgd_);
+    global.copy_(model.params());
+    local.add_(mixture_grad, -sgd_.lr * alpha);
+    if (adaptive_) alpha = std::clamp(alpha - sgd_.lr * alpha_grad, 0.0, 1.0);
+    return loss;
+  });
   alpha_state.fill_(alpha);
-  stats.mean_loss = stats.samples ? loss_sum / static_cast<double>(stats.samples) : 0.0;
   recordTraining(update, stats, context);
   update.metrics["apfl_alpha"] = alpha;
   update.params = global;

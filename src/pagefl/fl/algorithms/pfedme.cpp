@@ -17,25 +17,18 @@ ClientUpdate PFedMeClient::run(const ServerMessage& message, ClientContext& cont
   loadGlobalAndScore(update, message, context, eval_batch_size_);
   FlatModel& model = context.model;  // holds the personal theta
   torch::Tensor local = message.global.clone();  // the client's copy w of the global model
-  TrainStats stats;
-  double loss_sum = 0.0;
   auto rng = context.streams.engine(Purpose::Shuffle, message.round, context.client);
-  for (std::int64_t epoch = 0; epoch < sgd_.epochs; ++epoch) {
-    EpochBatches batches(context.train, sgd_.batch_size, rng);
-    for (std::int64_t b = 0; b < batches.count(); ++b) {
-      const Dataset batch = batches.batch(b);
-      for (std::int64_t k = 0; k < options_.steps; ++k) {
-        const double loss = lossAndGradient(model, batch);
-        if (k == 0) loss_sum += loss * static_cast<double>(batch.size());
-        model.grads().add_(model.params(), options_.lambda).add_(local, -options_.lambda);
-        sgdStep(model, options_.personal_lr, sgd_);
-      }
-      local.add_(local - model.params(), -sgd_.lr * options_.lambda);
-      stats.samples += batch.size();
-      ++stats.steps;
+  const TrainStats stats = forEachMinibatch(context.train, sgd_.epochs, sgd_.batch_size, rng, [&](const Dataset& batch) {
+    double first_loss = 0.0;
+    for (std::int64_t k = 0; k < options_.steps; ++k) {
+      const double loss = lossAndGradient(model, batch);
+      if (k == 0) first_loss = loss;
+      model.grads().add_(model.params(), options_.lambda).add_(local, -options_.lambda);
+      sgdStep(model, options_.personal_lr, sgd_);
     }
-  }
-  stats.mean_loss = stats.samples ? loss_sum / static_cast<double>(stats.samples) : 0.0;
+    local.add_(local - model.params(), -sgd_.lr * options_.lambda);
+    return first_loss;
+  });
   recordTraining(update, stats, context);
   update.params = local;
   scorePersonal(update, message, context, model.snapshot(), eval_batch_size_);
