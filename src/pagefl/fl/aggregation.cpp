@@ -15,6 +15,12 @@ void WeightedSum::add(const torch::Tensor& params, double weight) {
   total_ += weight;
 }
 
+bool WeightedSum::addUpload(const ClientUpdate& update) {
+  if (!update.params.defined()) return false;
+  add(update.params, static_cast<double>(update.num_samples));
+  return true;
+}
+
 torch::Tensor WeightedSum::average() const {
   if (!sum_.defined()) throw Error("cannot aggregate zero models");
   if (total_ <= 0) throw Error("aggregation weights sum to zero");
@@ -31,13 +37,8 @@ torch::Tensor weightedAverage(const std::vector<torch::Tensor>& params, const st
 
 std::optional<torch::Tensor> sampleWeightedAverage(const std::vector<ClientUpdate>& updates) {
   WeightedSum sum;
-  bool any = false;
-  for (const ClientUpdate& update : updates) {
-    if (!update.params.defined()) continue;
-    sum.add(update.params, static_cast<double>(update.num_samples));
-    any = true;
-  }
-  if (!any) return std::nullopt;
+  for (const ClientUpdate& update : updates) sum.addUpload(update);
+  if (sum.empty()) return std::nullopt;
   return sum.average();
 }
 

@@ -17,7 +17,10 @@ class WeightedSum {
  public:
   // Throws pagefl::Error on a negative or NaN weight or a size different from earlier ones.
   void add(const torch::Tensor& params, double weight);
-  bool empty() const { return total_ <= 0; }
+  // FedAvg's term: an upload's parameters weighted by its sample count; uploads without
+  // parameters are skipped. Returns whether it was added.
+  bool addUpload(const ClientUpdate& update);
+  bool empty() const { return !sum_.defined(); }
   // sum_i w_i p_i / sum_i w_i in float32; throws when the weights sum to zero.
   torch::Tensor average() const;
 

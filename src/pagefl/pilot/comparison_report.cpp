@@ -15,6 +15,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
 #include "pagefl/pilot/run_results.h"
 
@@ -47,7 +48,7 @@ std::vector<Run> finishedRuns(const fs::path& directory) {
   for (const auto& entry : fs::directory_iterator(directory)) {
     if (!entry.is_directory() || !isFinishedRun(entry.path().string())) continue;
     const std::string name = entry.path().filename().string();
-    Run run{name, variantOf(name), readRunResult(entry.path().string()).algorithm,
+    Run run{name, variantOf(name), loadConfig((entry.path() / "config.toml").string()).algorithm.name,
             jsonLines(entry.path() / "rounds.jsonl"), jsonLines(entry.path() / "clients.jsonl")};
     runs.push_back(std::move(run));
   }
@@ -137,17 +138,6 @@ std::optional<Chart> clientHeatmap(const fs::path& dir, const Run& run, const st
                               "set palette rgb 33,13,10\nplot '{}' using 1:2:3 with image pixels notitle\n",
                               title, (dir / (name + ".dat")).string()));
   return Chart{name + ".svg", title, ""};
-}
-
-std::string htmlEscape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
-  }
-  return out;
 }
 
 }  // namespace
@@ -295,25 +285,7 @@ std::string writeComparisonReport(const std::string& directory, const std::vecto
     charts.push_back({"partition.svg", "Partition", "Label histogram of each client's local training split."});
   }
 
-  const std::string markdown = comparisonMarkdown(rows);
-  std::istringstream lines(markdown);
-  std::string header_line, rule_line;
-  std::getline(lines, header_line);
-  std::getline(lines, rule_line);
-  std::string table = "<table>";
-  auto cells = [](const std::string& line, const char* tag) {
-    std::string out = "<tr>";
-    std::istringstream parts(line.substr(1));
-    for (std::string cell; std::getline(parts, cell, '|');) {
-      cell.erase(0, cell.find_first_not_of(' '));
-      cell.erase(cell.find_last_not_of(' ') + 1);
-      out += fmt::format("<{0}>{1}</{0}>", tag, htmlEscape(cell));
-    }
-    return out + "</tr>\n";
-  };
-  table += cells(header_line, "th");
-  for (std::string line; std::getline(lines, line);) table += cells(line, "td");
-  table += "</table>";
+  const std::string table = comparisonHtml(rows);
 
   std::string figures;
   for (const Chart& chart : charts)

@@ -112,6 +112,35 @@ std::string comparisonMarkdown(const std::vector<ComparisonRow>& rows) {
   return out;
 }
 
+std::string htmlEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else if (c == '&') {
+      out += "&amp;";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string comparisonHtml(const std::vector<ComparisonRow>& rows) {
+  std::string out = "<table>\n<tr><th>algorithm</th><th>seeds</th><th>final round</th>";
+  for (const Column& column : columns())
+    out += fmt::format("<th>{}{}</th>", htmlEscape(column.header), column.percent ? " (%)" : "");
+  out += "</tr>\n";
+  for (const ComparisonRow& row : rows) {
+    out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td>", htmlEscape(row.algorithm), row.seeds, row.final_round);
+    for (const Column& column : columns()) out += fmt::format("<td>{}</td>", cell(column.value(row), column.percent));
+    out += "</tr>\n";
+  }
+  return out + "</table>";
+}
+
 std::string comparisonCsv(const std::vector<ComparisonRow>& rows) {
   std::string out = "algorithm,seeds,final_round";
   for (const Column& column : columns()) out += fmt::format(",\"{} (mean)\",\"{} (std)\"", column.header, column.header);

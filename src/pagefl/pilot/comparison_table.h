@@ -29,5 +29,9 @@ std::vector<ComparisonRow> summariseComparison(const std::vector<RunResult>& res
 std::string comparisonText(const std::vector<ComparisonRow>& rows);
 std::string comparisonMarkdown(const std::vector<ComparisonRow>& rows);
 std::string comparisonCsv(const std::vector<ComparisonRow>& rows);
+std::string comparisonHtml(const std::vector<ComparisonRow>& rows);  // a <table> element
+
+// Text made safe inside HTML elements: <, > and & escaped.
+std::string htmlEscape(const std::string& text);
 
 }  // namespace pagefl

@@ -13,18 +13,15 @@ namespace {
 class FedAvgFold final : public UpdateFold {
  public:
   explicit FedAvgFold(torch::Tensor& global) : global_(global) {}
-  void add(const ClientUpdate& update) override {
-    if (update.params.defined()) sum_.add(update.params, static_cast<double>(update.num_samples)), any_ = true;
-  }
+  void add(const ClientUpdate& update) override { sum_.addUpload(update); }
   Metrics finish() override {
-    if (any_) global_ = sum_.average();
+    if (!sum_.empty()) global_ = sum_.average();
     return {};
   }
 
  private:
   torch::Tensor& global_;
   WeightedSum sum_;
-  bool any_ = false;
 };
 
 }  // namespace
