@@ -1,4 +1,4 @@
-// The pagefl command line: run, compare, sweep, partition, config.
+// The pagefl command line: run, compare, sweep, partition, config; server, client, audit.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -10,6 +10,9 @@
 #include "pagefl/core/error.h"
 #include "pagefl/core/runtime.h"
 #include "pagefl/data/federated_dataset.h"
+#include "pagefl/net/audit_log.h"
+#include "pagefl/net/federation_client.h"
+#include "pagefl/net/federation_server.h"
 #include "pagefl/pilot/compare.h"
 #include "pagefl/report/progress_bar.h"
 #include "pagefl/report/run_recorder.h"
@@ -81,6 +84,9 @@ class FieldPrinter final : public ConfigFieldVisitor {
   void integers(const std::string& key, std::vector<std::int64_t>& value, Bounds, const char* help) override {
     show(key, fmt::format("[{}]", fmt::join(value, ", ")), help);
   }
+  void texts(const std::string& key, std::vector<std::string>& value, const char* help) override {
+    show(key, fmt::format("[{}]", fmt::join(value, ", ")), help);
+  }
 
  private:
   static void show(const std::string& key, const std::string& value, const char* help) {
@@ -138,6 +144,42 @@ int main(int argc, char** argv) {
 
   auto* config_cmd = app.add_subcommand("config", "list every config key with its default and meaning");
 
+  net::ServerOptions server_options;
+  auto* server = app.add_subcommand("server", "run the federation's server for deployed sites ([deploy] section)");
+  server->add_option("--config,-c", server_options.config_path, "TOML experiment config")
+      ->required()
+      ->check(CLI::ExistingFile);
+  server->add_flag("--resume", server_options.resume, "continue the run from its last checkpoint");
+  server->add_option("overrides", server_options.overrides, "key=value overrides, e.g. deploy.listen=0.0.0.0:50051");
+
+  net::ClientOptions client_options;
+  bool insecure = false;
+  auto* client = app.add_subcommand("client", "run one deployed site: train on local data for the server");
+  client->add_option("--server", client_options.server, "the server's host:port")->required();
+  client->add_option("--id", client_options.id, "this site's name (in the server's deploy.clients)")->required();
+  client->add_option("--data", client_options.data_path, "directory of this site's data (LEAF JSON, IDX or CIFAR binary)")
+      ->required();
+  client->add_option("--state", client_options.state_dir, "directory for this site's persistent state "
+                                                          "(default ./pagefl-site-<id>)");
+  client->add_option("--ca", client_options.tls.ca, "PEM file of the federation's CA");
+  client->add_option("--cert", client_options.tls.cert, "PEM file of this site's certificate");
+  client->add_option("--key", client_options.tls.key, "PEM file of this site's private key");
+  client->add_flag("--insecure", insecure, "plaintext, for a server with deploy.tls = false (local tests only)");
+  client->add_option("--give-up-after", client_options.give_up_s, "seconds of an unreachable server before stopping")
+      ->check(CLI::PositiveNumber);
+
+  net::AuditQuery audit_query;
+  std::string audit_db;
+  std::int64_t audit_round = -1;
+  auto* audit = app.add_subcommand("audit", "query a server's audit log: updates, published models, events");
+  audit->add_option("db", audit_db, "audit.sqlite in the server's run directory")->required();
+  audit->add_option("--client", audit_query.client, "only this site's updates");
+  audit->add_option("--round", audit_round, "only this round");
+  audit->add_option("--status", audit_query.status, "only updates with this status")
+      ->check(CLI::IsMember({"accepted", "applied", "rejected", "discarded"}));
+  audit->add_flag("--models", audit_query.models, "the models published (sent and aggregated), with hashes");
+  audit->add_flag("--events", audit_query.events, "the server's events: joins, starts, resumes, stops");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (run->parsed()) return runExperiment(config_path, overrides);
@@ -149,6 +191,16 @@ int main(int argc, char** argv) {
     if (sweep->parsed()) {
       compare_options.variants = sweepVariants(ratios, ablations, baselines);
       return compareAlgorithms(compare_options);
+    }
+    if (server->parsed()) return net::runServer(server_options);
+    if (client->parsed()) {
+      client_options.tls.enabled = !insecure;
+      return net::runClient(client_options);
+    }
+    if (audit->parsed()) {
+      if (audit_round >= 0) audit_query.round = audit_round;
+      fmt::print("{}", net::queryAudit(audit_db, audit_query));
+      return 0;
     }
     if (config_cmd->parsed()) {
       Config defaults;

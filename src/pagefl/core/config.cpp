@@ -108,6 +108,21 @@ class TableReader final : public ConfigFieldVisitor {
     value = std::move(parsed);
   }
 
+  void texts(const std::string& key, std::vector<std::string>& value, const char*) override {
+    known_keys.insert(key);
+    auto node = table_.at_path(key);
+    if (!node) return;
+    const toml::array* array = node.as_array();
+    if (!array) typeError(key, "an array of strings, e.g. [\"site-a\", \"site-b\"]", node);
+    std::vector<std::string> parsed;
+    for (const toml::node& element : *array) {
+      auto item = element.value_exact<std::string>();
+      if (!item) typeError(key, "an array of strings, e.g. [\"site-a\", \"site-b\"]", node);
+      parsed.push_back(*item);
+    }
+    value = std::move(parsed);
+  }
+
  private:
   [[noreturn]] void typeError(const std::string& key, const char* expected, toml::node_view<const toml::node> node) {
     std::ostringstream shown;
@@ -133,6 +148,11 @@ class TableWriter final : public ConfigFieldVisitor {
   void integers(const std::string& key, std::vector<std::int64_t>& value, Bounds, const char*) override {
     toml::array array;
     for (std::int64_t x : value) array.push_back(x);
+    put(key, std::move(array));
+  }
+  void texts(const std::string& key, std::vector<std::string>& value, const char*) override {
+    toml::array array;
+    for (const std::string& x : value) array.push_back(x);
     put(key, std::move(array));
   }
 

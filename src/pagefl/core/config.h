@@ -137,6 +137,22 @@ struct EvalConfig {
   std::int64_t new_client_steps = 5;  // FT->N: local SGD steps from the global model
 };
 
+// The deployment (`pagefl server`): who may join, round control, security, checkpoints.
+struct DeployConfig {
+  std::string listen = "127.0.0.1:50051";
+  std::vector<std::string> clients;  // names allowed to join; a name's position is its client index
+  std::int64_t min_clients = 1;
+  double round_deadline_s = 120;
+  double client_timeout_s = 30;      // a client silent this long is no longer sampled
+  std::int64_t checkpoint_every = 1;
+  bool tls = true;
+  std::string ca;    // PEM: the CA that signed every client's certificate
+  std::string cert;  // PEM: the server's certificate
+  std::string key;   // PEM: the server's private key
+  double max_update_mb = 512;
+  std::string run_dir;  // empty: <run.output_dir>/<run.name>
+};
+
 struct Config {
   RunConfig run;
   DataConfig data;
@@ -147,6 +163,7 @@ struct Config {
   AlgorithmConfig algorithm;
   PageConfig page;
   EvalConfig eval;
+  DeployConfig deploy;
 };
 
 struct Bounds {
@@ -166,6 +183,7 @@ class ConfigFieldVisitor {
                     const char* help) = 0;
   virtual void integers(const std::string& key, std::vector<std::int64_t>& value, Bounds bounds,
                         const char* help) = 0;
+  virtual void texts(const std::string& key, std::vector<std::string>& value, const char* help) = 0;
 };
 
 void describeConfig(Config& config, ConfigFieldVisitor& visitor);

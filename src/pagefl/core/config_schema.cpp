@@ -159,6 +159,25 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
          "share of clients never trained on, scored as new sites: G->N and FT->N");
   v.integer("eval.new_client_steps", c.eval.new_client_steps, {0, 1e6},
             "FT->N: SGD steps (train.lr, train.batch_size) on a new client's train split before scoring");
+
+  v.text("deploy.listen", c.deploy.listen, {}, "pagefl server: address to listen on, host:port");
+  v.texts("deploy.clients", c.deploy.clients,
+          "pagefl server: names of the sites allowed to join (their certificates' common names), in client-index order");
+  v.integer("deploy.min_clients", c.deploy.min_clients, {1, 1e7},
+            "pagefl server: a round starts, and is aggregated, only with at least this many clients");
+  v.real("deploy.round_deadline_s", c.deploy.round_deadline_s, {0.1, 1e7},
+         "pagefl server: seconds a round waits for updates; stragglers past it are dropped from the round");
+  v.real("deploy.client_timeout_s", c.deploy.client_timeout_s, {0.1, 1e7},
+         "pagefl server: a client not heard from for this long is not sampled until it returns");
+  v.integer("deploy.checkpoint_every", c.deploy.checkpoint_every, {1, 1e7},
+            "pagefl server: checkpoint the server's state every this many rounds (and at shutdown)");
+  v.flag("deploy.tls", c.deploy.tls, "pagefl server: mutual TLS (false: plaintext, for local tests only)");
+  v.text("deploy.ca", c.deploy.ca, {}, "pagefl server: PEM file of the CA that signs client certificates");
+  v.text("deploy.cert", c.deploy.cert, {}, "pagefl server: PEM file of the server's certificate");
+  v.text("deploy.key", c.deploy.key, {}, "pagefl server: PEM file of the server's private key");
+  v.real("deploy.max_update_mb", c.deploy.max_update_mb, {0.001, 1e6},
+         "pagefl server: largest update accepted, in MiB; larger ones are refused");
+  v.text("deploy.run_dir", c.deploy.run_dir, {}, "pagefl server: run directory (empty: <run.output_dir>/<run.name>)");
 }
 
 }  // namespace pagefl

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "pagefl/core/error.h"
 
 namespace pagefl {
@@ -50,6 +52,15 @@ std::optional<std::string> findUpdateDefect(const ClientUpdate& update, std::int
   if (!torch::isfinite(update.params).all().item<bool>())
     return std::string("its parameters contain NaN or Inf (local training diverged: lower train.lr or set "
                        "train.clip_norm)");
+  // Algorithm tensors (SCAFFOLD's control delta) are shaped as the model.
+  for (const auto& [name, tensor] : update.tensors) {
+    if (!tensor.defined() || tensor.dim() != 1 || tensor.numel() != expected_size)
+      return fmt::format("its tensor '{}' has shape [{}] but must have [{}]", name,
+                         tensor.defined() ? fmt::format("{}", fmt::join(tensor.sizes(), ", ")) : "", expected_size);
+    if (!torch::isfinite(tensor).all().item<bool>()) return fmt::format("its tensor '{}' contains NaN or Inf", name);
+  }
+  for (const auto& [name, value] : update.metrics)
+    if (!std::isfinite(value)) return fmt::format("its metric '{}' is {}", name, value);
   return std::nullopt;
 }
 

@@ -1,6 +1,7 @@
 #include "pagefl/fl/algorithm.h"
 
 #include "pagefl/core/error.h"
+#include "pagefl/fl/state_archive.h"
 #include "pagefl/fl/algorithms/fedavg.h"
 #include "pagefl/fl/algorithms/fedavg_finetune.h"
 #include "pagefl/fl/algorithms/local_only.h"
@@ -24,6 +25,17 @@ ServerMessage ServerAlgorithm::configureRound(std::int64_t round) {
   message.round = round;
   message.global = global_;
   return message;
+}
+
+NamedTensors ServerAlgorithm::saveState() const {
+  NamedTensors state{{"global", global_}};
+  for (const auto& [name, member] : persistent_) state[name] = *member;
+  return state;
+}
+
+void ServerAlgorithm::loadState(const NamedTensors& state) {
+  global_ = requireTensor(state, "global", "the server checkpoint").clone();
+  for (const auto& [name, member] : persistent_) *member = requireTensor(state, name, "the server checkpoint").clone();
 }
 
 SgdOptions sgdOptions(const TrainConfig& train) {

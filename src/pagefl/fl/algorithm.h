@@ -67,8 +67,21 @@ class ServerAlgorithm {
   // so that the engine need not evaluate it again.
   virtual std::optional<EvalResult> globalOnServer() const { return std::nullopt; }
 
+  // Everything this half carries from one round to the next, for the deployed server's
+  // checkpoints: loading it into a server built from the same config continues the run exactly.
+  virtual NamedTensors saveState() const;
+  // Call after initialise(). Throws pagefl::Error when `state` lacks what this algorithm keeps.
+  virtual void loadState(const NamedTensors& state);
+
  protected:
+  // Registers a member tensor that lives across rounds (a momentum, a control variate), so that
+  // checkpoints carry it. The global model is always carried.
+  void persistAcrossRounds(const std::string& name, torch::Tensor& member) { persistent_[name] = &member; }
+
   torch::Tensor global_;
+
+ private:
+  std::map<std::string, torch::Tensor*> persistent_;
 };
 
 // Called concurrently for different clients: implementations keep per-client state only in

@@ -6,6 +6,7 @@
 #include <torch/types.h>
 
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,17 +22,38 @@ class ClientState {
   // Tensor bytes only; objects (agents) are not counted.
   std::int64_t bytes() const;
 
-  // A stateful object (an RL agent, say) kept for this client, made on first use.
+  // A stateful object (an RL agent, say) kept for this client, made on first use. T saves itself
+  // to a std::ostream and loads from a std::istream, so that a deployed client's state persists.
   template <typename T>
   T& object(const std::string& key, const std::function<std::unique_ptr<T>()>& make) {
-    auto& slot = objects_[key];
-    if (!slot) slot = std::shared_ptr<T>(make());
-    return *static_cast<T*>(slot.get());
+    ObjectSlot& slot = objects_[key];
+    if (!slot.object) {
+      std::shared_ptr<T> made(make());
+      if (auto saved = restored_objects_.find(key); saved != restored_objects_.end()) {
+        loadObject(saved->second, [&](std::istream& in) { made->load(in); });
+        restored_objects_.erase(saved);
+      }
+      slot.save = [raw = made.get()](std::ostream& out) { raw->save(out); };
+      slot.object = std::move(made);
+    }
+    return *static_cast<T*>(slot.object.get());
   }
 
+  // The whole state as named tensors (objects as their saved bytes), and back. Restored objects
+  // are loaded when their algorithm first asks for them.
+  std::map<std::string, torch::Tensor> save() const;
+  void restore(const std::map<std::string, torch::Tensor>& saved);
+
  private:
+  struct ObjectSlot {
+    std::shared_ptr<void> object;
+    std::function<void(std::ostream&)> save;
+  };
+  static void loadObject(const std::string& bytes, const std::function<void(std::istream&)>& load);
+
   std::map<std::string, torch::Tensor> tensors_;
-  std::map<std::string, std::shared_ptr<void>> objects_;
+  std::map<std::string, ObjectSlot> objects_;
+  std::map<std::string, std::string> restored_objects_;
 };
 
 // Thread-safe lookup; each client's state is touched by one task at a time, so the state itself

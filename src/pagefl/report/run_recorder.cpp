@@ -29,6 +29,36 @@ std::ofstream openFile(const std::string& directory, const char* name) {
   return out;
 }
 
+constexpr const char* kClientStreams[] = {streams::kGlobalOnLocal, streams::kPersonalOnLocal,
+                                          streams::kPersonalOnServer, streams::kGlobalOnNew,
+                                          streams::kFineTunedOnNew};
+
+// The lines of a JSONL file whose "round" is at most `last_round`.
+std::vector<json> linesUpTo(const fs::path& path, std::int64_t last_round) {
+  std::vector<json> kept;
+  std::ifstream in(path);
+  for (std::string text; std::getline(in, text);) {
+    json line = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (line.is_discarded()) break;  // a line torn by a crash ends the usable part
+    if (line.value("round", std::int64_t{0}) <= last_round) kept.push_back(std::move(line));
+  }
+  return kept;
+}
+
+// Rewrites `name` in `directory` with only its rounds up to `last_round`, and opens it for appending.
+std::ofstream reopenUpTo(const std::string& directory, const char* name, std::int64_t last_round,
+                         std::vector<json>* kept_out = nullptr) {
+  const fs::path path = fs::path(directory) / name;
+  std::vector<json> kept = linesUpTo(path, last_round);
+  {
+    std::ofstream rewrite(path, std::ios::trunc);
+    if (!rewrite) throw Error("cannot write '{}' in run directory '{}'", name, directory);
+    for (const json& line : kept) rewrite << line.dump() << "\n";
+  }
+  if (kept_out) *kept_out = std::move(kept);
+  return std::ofstream(path, std::ios::app);
+}
+
 json toJson(const ClientAggregate& a) {
   return {{"mean", a.mean}, {"weighted_mean", a.weighted_mean}, {"std", a.std}, {"worst", a.worst}, {"p10", a.p10}};
 }
@@ -43,12 +73,40 @@ RunRecorder::RunRecorder(const Config& config)
   openFile(directory_, "config.toml") << toToml(config);
 }
 
+RunRecorder::RunRecorder(const Config& config, const std::string& directory, std::int64_t resume_after_round)
+    : directory_(directory) {
+  std::error_code error;
+  fs::create_directories(directory_, error);
+  if (error) throw Error("cannot create run directory '{}': {}", directory_, error.message());
+  std::vector<json> rounds, timing;
+  rounds_ = reopenUpTo(directory_, "rounds.jsonl", resume_after_round, &rounds);
+  clients_ = reopenUpTo(directory_, "clients.jsonl", resume_after_round);
+  timing_ = reopenUpTo(directory_, "timing.jsonl", resume_after_round, &timing);
+  for (const json& line : rounds) trackLine(line);
+  for (const json& line : timing) ++rounds_seen_, total_seconds_ += line.value("seconds", 0.0);
+  openFile(directory_, "config.toml") << toToml(config);
+}
+
 void RunRecorder::track(const std::string& series, double value, std::int64_t round) {
   auto [it, fresh] = summary_.try_emplace(series, SeriesSummary{value, round, value, round});
   SeriesSummary& s = it->second;
   s.final_value = value;
   s.final_round = round;
   if (!fresh && value > s.best_value) s.best_value = value, s.best_round = round;
+}
+
+void RunRecorder::trackLine(const json& line) {
+  const std::int64_t round = line.at("round").get<std::int64_t>();
+  if (line.contains(streams::kGlobalOnServer)) track("g2s_acc", line[streams::kGlobalOnServer]["acc"], round);
+  for (const char* stream : kClientStreams) {
+    if (!line.contains(stream)) continue;
+    const json& acc = line[stream]["acc"];
+    track(fmt::format("{}_acc_mean", stream), acc["mean"], round);
+    if (std::string(stream) == streams::kPersonalOnLocal) {
+      track("p2l_acc_worst", acc["worst"], round);
+      track("p2l_acc_p10", acc["p10"], round);
+    }
+  }
 }
 
 void RunRecorder::onRound(const RoundRecord& record) {
@@ -61,9 +119,7 @@ void RunRecorder::onRound(const RoundRecord& record) {
   if (record.evaluated) {
     line[streams::kGlobalOnServer] = {{"acc", record.global_on_server.accuracy()},
                                       {"loss", record.global_on_server.loss()}};
-    track("g2s_acc", record.global_on_server.accuracy(), record.round);
-    for (const char* stream : {streams::kGlobalOnLocal, streams::kPersonalOnLocal, streams::kPersonalOnServer,
-                               streams::kGlobalOnNew, streams::kFineTunedOnNew}) {
+    for (const char* stream : kClientStreams) {
       const bool on_new = std::string(stream) == streams::kGlobalOnNew || std::string(stream) == streams::kFineTunedOnNew;
       std::vector<double> accuracy, loss, weights;
       for (const ClientRecord& client : on_new ? record.new_clients : record.clients) {
@@ -75,16 +131,12 @@ void RunRecorder::onRound(const RoundRecord& record) {
             std::string(stream) == streams::kPersonalOnServer ? 1 : client.test_size));
       }
       if (accuracy.empty()) continue;
-      ClientAggregate acc = aggregateClients(accuracy, weights);
-      line[stream] = {{"acc", toJson(acc)}, {"loss", toJson(aggregateClients(loss, weights))}};
-      track(fmt::format("{}_acc_mean", stream), acc.mean, record.round);
-      if (std::string(stream) == streams::kPersonalOnLocal) {
-        track("p2l_acc_worst", acc.worst, record.round);
-        track("p2l_acc_p10", acc.p10, record.round);
-      }
+      line[stream] = {{"acc", toJson(aggregateClients(accuracy, weights))},
+                      {"loss", toJson(aggregateClients(loss, weights))}};
     }
   }
   if (!record.server_metrics.empty()) line["server"] = record.server_metrics;
+  trackLine(line);
   rounds_ << line.dump() << "\n";
 
   for (const ClientRecord& client : record.clients) {

@@ -28,6 +28,9 @@ class RunRecorder final : public RoundObserver {
  public:
   // Creates <output_dir>/<name>, or <name>-2, -3, ... when that exists, so no run is overwritten.
   explicit RunRecorder(const Config& config);
+  // Writes into `directory` (a deployment's fixed run directory). Its files keep the rounds up to
+  // `resume_after_round` (0: none), so that a resumed run continues them without duplicates.
+  RunRecorder(const Config& config, const std::string& directory, std::int64_t resume_after_round);
 
   const std::string& directory() const { return directory_; }
   const std::map<std::string, SeriesSummary>& summary() const { return summary_; }
@@ -38,6 +41,8 @@ class RunRecorder final : public RoundObserver {
 
  private:
   void track(const std::string& series, double value, std::int64_t round);
+  // Final and best values from one rounds.jsonl line.
+  void trackLine(const nlohmann::json& line);
 
   std::string directory_;
   std::ofstream rounds_, clients_, timing_;

@@ -12,6 +12,7 @@
 #include "pagefl/core/runtime.h"
 #include "pagefl/fl/aggregation.h"
 #include "pagefl/fl/streams.h"
+#include "pagefl/sim/pooled_evaluator.h"
 #include "pagefl/sim/worker_pool.h"
 
 namespace pagefl {
@@ -19,46 +20,6 @@ namespace {
 
 // Clients per chunk when the algorithm folds updates: enough to keep every worker busy.
 constexpr std::int64_t kFoldChunk = 64;
-
-// Server-test evaluation spread over the worker pool. The test set is cut into fixed chunks of
-// whole evaluation batches, summed in chunk order, so results are identical for any W.
-class PooledServerEvaluator final : public ServerEvaluator {
- public:
-  PooledServerEvaluator(WorkerPool& pool, const Dataset& test, std::int64_t batch_size)
-      : pool_(pool), test_(test), batch_size_(batch_size) {}
-
-  EvalResult evaluate(const torch::Tensor& params) override {
-    const std::int64_t chunk = batch_size_;
-    const std::int64_t chunks = (test_.size() + chunk - 1) / chunk;
-    std::vector<EvalResult> parts(static_cast<std::size_t>(chunks));
-    pool_.forEach(chunks, [&](std::int64_t i, FlatModel& model) {
-      model.load(params);
-      parts[i] = pagefl::evaluate(model, test_.slice(i * chunk, std::min((i + 1) * chunk, test_.size())), batch_size_);
-    });
-    EvalResult total;
-    for (const EvalResult& part : parts) total += part;
-    return total;
-  }
-
-  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params) override {
-    std::vector<EvalResult> results(params.size());
-    pool_.forEach(static_cast<std::int64_t>(params.size()), [&](std::int64_t i, FlatModel& model) {
-      model.load(params[i]);
-      results[i] = pagefl::evaluate(model, test_, batch_size_);
-    });
-    return results;
-  }
-
- private:
-  WorkerPool& pool_;
-  const Dataset& test_;
-  std::int64_t batch_size_;
-};
-
-// every = 0 turns evaluation off (benchmarks); otherwise the last round is always evaluated.
-bool isEvaluationRound(std::int64_t round, std::int64_t total, std::int64_t every) {
-  return every > 0 && (round % every == 0 || round == total);
-}
 
 // Sets aside updates that must not be aggregated (wrong size, NaN), logging each in the record.
 // Throws when none is left.
@@ -165,6 +126,10 @@ ClientRoster buildRoster(const FederatedDataset& data, const Config& config) {
 }
 
 }  // namespace
+
+bool isEvaluationRound(std::int64_t round, std::int64_t total, std::int64_t every) {
+  return every > 0 && (round % every == 0 || round == total);
+}
 
 Simulator::Simulator(const Config& config, const FederatedDataset& data) : config_(config), data_(data) {}
 

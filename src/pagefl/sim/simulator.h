@@ -12,6 +12,10 @@
 
 namespace pagefl {
 
+// Whether `round` of `total` computes the evaluation streams: every `every` rounds and the last
+// (every = 0: never, for benchmarks).
+bool isEvaluationRound(std::int64_t round, std::int64_t total, std::int64_t every);
+
 class Simulator {
  public:
   Simulator(const Config& config, const FederatedDataset& data);

@@ -9,6 +9,7 @@ namespace pagefl {
 void FedAvgMServer::initialise(const torch::Tensor& initial_params, std::int64_t num_clients) {
   ServerAlgorithm::initialise(initial_params, num_clients);
   velocity_ = torch::zeros_like(initial_params);
+  persistAcrossRounds("velocity", velocity_);
 }
 
 Metrics FedAvgMServer::aggregate(std::int64_t, const std::vector<ClientUpdate>& updates, ServerEvaluator&) {

@@ -9,6 +9,7 @@ namespace pagefl {
 void FedDynServer::initialise(const torch::Tensor& initial_params, std::int64_t num_clients) {
   ServerAlgorithm::initialise(initial_params, num_clients);
   h_ = torch::zeros_like(initial_params);
+  persistAcrossRounds("h", h_);
   num_clients_ = num_clients;
 }
 

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <sstream>
+
 #include "pagefl/core/error.h"
 #include "pagefl/fl/aggregation.h"
+#include "pagefl/fl/state_archive.h"
 #include "pagefl/fl/algorithms/page_actions.h"
 #include "pagefl/fl/streams.h"
 
@@ -118,6 +121,30 @@ void PageServer::initialise(const torch::Tensor& initial_params, std::int64_t nu
   agent_ = std::make_unique<rl::DdpgAgent>(agentOptions(config_, num_clients, num_clients),
                                            streams_.torchGenerator(Purpose::AgentInit, kNoRound, kServer));
   last_accuracy_ = torch::zeros({num_clients}, torch::kFloat32);
+  persistAcrossRounds("last_accuracy", last_accuracy_);
+}
+
+NamedTensors PageServer::saveState() const {
+  NamedTensors state = ServerAlgorithm::saveState();
+  std::ostringstream agent;
+  agent_->save(agent);
+  state["agent"] = bytesTensor(agent.str());
+  if (pending_) {
+    state["pending/state"] = pending_->state;
+    state["pending/action"] = pending_->action;
+    state["pending/reward"] = torch::tensor(pending_->reward, torch::kFloat64);
+  }
+  return state;
+}
+
+void PageServer::loadState(const NamedTensors& state) {
+  ServerAlgorithm::loadState(state);
+  std::istringstream agent(tensorBytes(requireTensor(state, "agent", "the server checkpoint")));
+  agent_->load(agent);
+  pending_.reset();
+  if (state.count("pending/state"))
+    pending_ = Transition{state.at("pending/state"), requireTensor(state, "pending/action", "the server checkpoint"),
+                          requireTensor(state, "pending/reward", "the server checkpoint").item<double>()};
 }
 
 Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates,

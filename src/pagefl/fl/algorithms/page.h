@@ -55,6 +55,8 @@ class PageServer final : public ServerAlgorithm {
   void initialise(const torch::Tensor& initial_params, std::int64_t num_clients) override;
   Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) override;
   std::optional<EvalResult> globalOnServer() const override { return global_on_server_; }
+  NamedTensors saveState() const override;
+  void loadState(const NamedTensors& state) override;
 
   rl::DdpgAgent& agent() { return *agent_; }
 

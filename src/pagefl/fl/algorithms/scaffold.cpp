@@ -15,6 +15,7 @@ constexpr const char* kControlDelta = "control_delta";
 void ScaffoldServer::initialise(const torch::Tensor& initial_params, std::int64_t num_clients) {
   ServerAlgorithm::initialise(initial_params, num_clients);
   control_ = torch::zeros_like(initial_params);
+  persistAcrossRounds("control", control_);
   num_clients_ = num_clients;
 }
 

@@ -1,0 +1,95 @@
+#include "pagefl/fl/state_archive.h"
+
+#include <fcntl.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "pagefl/core/error.h"
+
+namespace pagefl {
+
+std::string serializeTensors(const NamedTensors& tensors) {
+  torch::serialize::OutputArchive archive;
+  for (const auto& [name, tensor] : tensors)
+    if (tensor.defined()) archive.write(name, tensor);
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
+NamedTensors deserializeTensors(const std::string& bytes, const std::string& what) {
+  NamedTensors tensors;
+  try {
+    std::istringstream in(bytes);
+    torch::serialize::InputArchive archive;
+    archive.load_from(in);
+    for (const std::string& key : archive.keys()) {
+      torch::Tensor tensor;
+      archive.read(key, tensor);
+      tensors[key] = tensor;
+    }
+  } catch (const c10::Error& e) {
+    throw Error("{} is corrupt or not a pagefl state file ({})", what, e.what_without_backtrace());
+  }
+  return tensors;
+}
+
+torch::Tensor bytesTensor(const std::string& bytes) {
+  torch::Tensor tensor = torch::empty({static_cast<std::int64_t>(bytes.size())}, torch::kUInt8);
+  if (!bytes.empty()) std::memcpy(tensor.data_ptr(), bytes.data(), bytes.size());
+  return tensor;
+}
+
+std::string tensorBytes(const torch::Tensor& tensor) {
+  const torch::Tensor bytes = tensor.to(torch::kUInt8).contiguous();
+  return std::string(static_cast<const char*>(bytes.data_ptr()), static_cast<std::size_t>(bytes.numel()));
+}
+
+const torch::Tensor& requireTensor(const NamedTensors& state, const std::string& key, const std::string& what) {
+  auto it = state.find(key);
+  if (it == state.end()) throw Error("{} lacks '{}': it was written by another algorithm or version", what, key);
+  return it->second;
+}
+
+void writeFileAtomically(const std::string& path, const std::string& bytes) {
+  const std::string temporary = path + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw Error("cannot write '{}': {}", temporary, std::strerror(errno));
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string reason = std::strerror(errno);
+      ::close(fd);
+      throw Error("cannot write '{}': {} (is the disk full?)", temporary, reason);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) throw Error("cannot flush '{}': {}", temporary, std::strerror(errno));
+  if (std::rename(temporary.c_str(), path.c_str()) != 0)
+    throw Error("cannot replace '{}': {}", path, std::strerror(errno));
+  // The rename is durable only once the directory entry is.
+  const std::string directory = std::filesystem::path(path).parent_path().string();
+  const int dir_fd = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+}
+
+std::string readWholeFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open {} '{}'", what, path);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+}  // namespace pagefl

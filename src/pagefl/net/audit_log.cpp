@@ -1,0 +1,229 @@
+#include "pagefl/net/audit_log.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <filesystem>
+#include <vector>
+
+#include "pagefl/core/error.h"
+
+namespace pagefl::net {
+namespace {
+
+constexpr const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS updates (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time TEXT NOT NULL,
+  client TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  model_sha256 TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS updates_by_round ON updates(round);
+CREATE TABLE IF NOT EXISTS models (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  bytes INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+)";
+
+std::string utcNow() {
+  const auto now = std::chrono::system_clock::now();
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(now)), millis);
+}
+
+// A prepared statement with positional text/integer bindings, finalised on scope exit.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement_, nullptr) != SQLITE_OK)
+      throw Error("audit log: cannot prepare a query ({}): is this a pagefl audit database?", sqlite3_errmsg(db));
+  }
+  ~Statement() { sqlite3_finalize(statement_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(const std::string& text) {
+    sqlite3_bind_text(statement_, ++index_, text.c_str(), -1, SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(std::int64_t value) {
+    sqlite3_bind_int64(statement_, ++index_, value);
+    return *this;
+  }
+  // Steps once; returns whether a row is available.
+  bool step() {
+    const int rc = sqlite3_step(statement_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE) throw Error("audit log: {}", sqlite3_errmsg(db_));
+    return false;
+  }
+  int columns() const { return sqlite3_column_count(statement_); }
+  std::string column(int i) const {
+    const unsigned char* text = sqlite3_column_text(statement_, i);
+    return text ? reinterpret_cast<const char*>(text) : "";
+  }
+  std::string columnName(int i) const { return sqlite3_column_name(statement_, i); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* statement_ = nullptr;
+  int index_ = 0;
+};
+
+sqlite3* openDatabase(const std::string& path, int flags) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string reason = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw Error("cannot open the audit log '{}': {}", path, reason);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
+}  // namespace
+
+std::string sha256Hex(const std::string& bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    throw Error("SHA-256 failed (OpenSSL)");
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+AuditLog::AuditLog(const std::string& path) : path_(path) {
+  db_ = openDatabase(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX);
+  execute("PRAGMA journal_mode=WAL;");
+  execute("PRAGMA synchronous=FULL;");
+  execute(kSchema);
+}
+
+AuditLog::~AuditLog() { sqlite3_close(db_); }
+
+void AuditLog::execute(const std::string& sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string reason = message ? message : "unknown error";
+    sqlite3_free(message);
+    throw Error("audit log '{}': {}", path_, reason);
+  }
+}
+
+void AuditLog::recordUpdate(const std::string& client, std::int64_t round, std::int64_t bytes,
+                            const std::string& sha256, const char* status, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  Statement(db_, "INSERT INTO updates(time, client, round, bytes, sha256, status, reason) VALUES (?,?,?,?,?,?,?)")
+      .bind(utcNow()).bind(client).bind(round).bind(bytes).bind(sha256).bind(std::string(status)).bind(reason)
+      .step();
+}
+
+void AuditLog::applyRound(std::int64_t round, const std::string& model_sha256) {
+  std::lock_guard lock(mutex_);
+  Statement(db_, "UPDATE updates SET status = ?, model_sha256 = ? WHERE round = ? AND status = ?")
+      .bind(std::string(kApplied)).bind(model_sha256).bind(round).bind(std::string(kAccepted))
+      .step();
+}
+
+void AuditLog::discardRound(std::int64_t round, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  Statement(db_, "UPDATE updates SET status = ?, reason = ? WHERE round = ? AND status = ?")
+      .bind(std::string(kDiscarded)).bind(reason).bind(round).bind(std::string(kAccepted))
+      .step();
+}
+
+void AuditLog::reconcileWithCheckpoint(std::int64_t checkpoint_round) {
+  std::lock_guard lock(mutex_);
+  Statement(db_, "UPDATE updates SET status = ?, reason = ? WHERE round > ? AND status IN (?, ?)")
+      .bind(std::string(kDiscarded))
+      .bind(fmt::format("the server restarted from its round-{} checkpoint; this round was run again", checkpoint_round))
+      .bind(checkpoint_round).bind(std::string(kAccepted)).bind(std::string(kApplied))
+      .step();
+  Statement(db_, "UPDATE models SET kind = kind || ' (discarded: server restarted)' WHERE round > ? AND kind NOT LIKE '%discarded%'")
+      .bind(checkpoint_round)
+      .step();
+}
+
+void AuditLog::recordModel(std::int64_t round, const std::string& kind, const std::string& sha256,
+                           std::int64_t bytes) {
+  std::lock_guard lock(mutex_);
+  Statement(db_, "INSERT INTO models(time, round, kind, sha256, bytes) VALUES (?,?,?,?,?)")
+      .bind(utcNow()).bind(round).bind(kind).bind(sha256).bind(bytes)
+      .step();
+}
+
+void AuditLog::recordEvent(const std::string& kind, const std::string& detail) {
+  std::lock_guard lock(mutex_);
+  Statement(db_, "INSERT INTO events(time, kind, detail) VALUES (?,?,?)").bind(utcNow()).bind(kind).bind(detail).step();
+}
+
+std::string queryAudit(const std::string& path, const AuditQuery& query) {
+  if (!std::filesystem::exists(path))
+    throw Error("no audit log at '{}': it is audit.sqlite in the server's run directory", path);
+  sqlite3* db = openDatabase(path, SQLITE_OPEN_READONLY);
+  std::string out;
+  try {
+    std::string sql;
+    std::vector<std::string> conditions;
+    if (query.events) {
+      sql = "SELECT time, kind, detail FROM events";
+    } else if (query.models) {
+      sql = "SELECT time, round, kind, sha256, bytes FROM models";
+      if (query.round) conditions.push_back("round = ?");
+    } else {
+      sql = "SELECT time, client, round, bytes, substr(sha256, 1, 16) AS sha256, status, reason FROM updates";
+      if (!query.client.empty()) conditions.push_back("client = ?");
+      if (query.round) conditions.push_back("round = ?");
+      if (!query.status.empty()) conditions.push_back("status = ?");
+    }
+    for (std::size_t i = 0; i < conditions.size(); ++i) sql += (i ? " AND " : " WHERE ") + conditions[i];
+    sql += " ORDER BY id";
+    Statement statement(db, sql);
+    if (!query.events && !query.models && !query.client.empty()) statement.bind(query.client);
+    if (!query.events && query.round) statement.bind(*query.round);
+    if (!query.events && !query.models && !query.status.empty()) statement.bind(query.status);
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> names;
+    for (int i = 0; i < statement.columns(); ++i) names.push_back(statement.columnName(i));
+    rows.push_back(names);
+    while (statement.step()) {
+      std::vector<std::string> row;
+      for (int i = 0; i < statement.columns(); ++i) row.push_back(statement.column(i));
+      rows.push_back(std::move(row));
+    }
+    std::vector<std::size_t> widths(names.size(), 0);
+    for (const auto& row : rows)
+      for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (const auto& row : rows) {
+      for (std::size_t i = 0; i < row.size(); ++i)
+        out += fmt::format("{:<{}}{}", row[i], i + 1 < row.size() ? widths[i] : 0, i + 1 < row.size() ? "  " : "\n");
+    }
+    out += fmt::format("{} row(s)\n", rows.size() - 1);
+  } catch (...) {
+    sqlite3_close(db);
+    throw;
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+}  // namespace pagefl::net

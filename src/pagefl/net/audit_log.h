@@ -1,0 +1,64 @@
+// The server's audit log, in SQLite: every update received (client, round, time, size, SHA-256,
+// and whether it was accepted, applied, rejected or discarded, with the reason), every model
+// published with its hash, and the server's own events (start, resume, stop).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+
+struct sqlite3;
+
+namespace pagefl::net {
+
+std::string sha256Hex(const std::string& bytes);
+
+// An update's fate: accepted on arrival, applied when its round is aggregated; discarded when
+// its round was repeated or lost to a server restart; rejected on arrival with a reason.
+inline constexpr const char* kAccepted = "accepted";
+inline constexpr const char* kApplied = "applied";
+inline constexpr const char* kRejected = "rejected";
+inline constexpr const char* kDiscarded = "discarded";
+
+class AuditLog {
+ public:
+  // Opens or creates the database. Throws pagefl::Error when it cannot.
+  explicit AuditLog(const std::string& path);
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  void recordUpdate(const std::string& client, std::int64_t round, std::int64_t bytes, const std::string& sha256,
+                    const char* status, const std::string& reason);
+  // The round's accepted updates were aggregated into the model published with `model_sha256`.
+  void applyRound(std::int64_t round, const std::string& model_sha256);
+  // The round's accepted updates will not be aggregated (too few arrived; the round is repeated).
+  void discardRound(std::int64_t round, const std::string& reason);
+  // After a restart from the checkpoint of `checkpoint_round`: updates of later rounds were never
+  // part of a checkpointed model, so they are discarded (their rounds are run again).
+  void reconcileWithCheckpoint(std::int64_t checkpoint_round);
+  void recordModel(std::int64_t round, const std::string& kind, const std::string& sha256, std::int64_t bytes);
+  void recordEvent(const std::string& kind, const std::string& detail);
+
+ private:
+  void execute(const std::string& sql);
+
+  std::mutex mutex_;
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+struct AuditQuery {
+  std::string client;               // empty: all
+  std::optional<std::int64_t> round;
+  std::string status;               // empty: all
+  bool models = false;              // the published models instead of the updates
+  bool events = false;              // the server's events instead of the updates
+};
+
+// A table of what `query` selects, for `pagefl audit`. Throws pagefl::Error for a missing or
+// foreign database.
+std::string queryAudit(const std::string& path, const AuditQuery& query);
+
+}  // namespace pagefl::net

@@ -1,0 +1,217 @@
+#include "pagefl/net/federation_client.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "pagefl/core/config.h"
+#include "pagefl/core/error.h"
+#include "pagefl/core/runtime.h"
+#include "pagefl/fl/algorithm.h"
+#include "pagefl/fl/state_archive.h"
+#include "pagefl/net/proto/federation.grpc.pb.h"
+#include "pagefl/net/site_data.h"
+#include "pagefl/net/wire_codec.h"
+#include "pagefl/nn/models.h"
+
+namespace pagefl::net {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// The largest round message a site accepts (a ResNet-18 is 45 MB; this leaves room).
+constexpr std::int64_t kMaxRoundMessageBytes = std::int64_t{4} << 30;
+
+// A failed call that retrying may cure (the server restarting, a network blip), as opposed to a
+// refusal that needs the user (an unknown site, a bad certificate, data of the wrong shape).
+class Unreachable : public Error {
+ public:
+  using Error::Error;
+};
+
+void check(const grpc::Status& status, const char* what) {
+  if (status.ok()) return;
+  const std::string detail = fmt::format("{}: {} ({})", what, status.error_message(), static_cast<int>(status.error_code()));
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::FAILED_PRECONDITION:  // the server restarted and wants us to join again
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::UNKNOWN:
+      throw Unreachable("{}", detail);
+    default:
+      throw Error("the server refused this site: {}", detail);
+  }
+}
+
+std::unique_ptr<grpc::ClientContext> contextWithin(std::chrono::seconds timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + timeout);
+  return context;
+}
+
+// The test hook that makes this site hang mid-round (after training, before sending), so that
+// tests can kill it there: PAGEFL_TEST_STALL_AT_ROUND=<round>.
+std::int64_t stallRound() {
+  const char* value = std::getenv("PAGEFL_TEST_STALL_AT_ROUND");
+  return value ? std::atoll(value) : -1;
+}
+
+// Flat LEAF features take the model's input shape (the server checked the sizes agree).
+void reshapeSamples(Dataset& data, std::vector<std::int64_t> sample_shape) {
+  sample_shape.insert(sample_shape.begin(), data.size());
+  data.x = data.x.reshape(sample_shape);
+}
+
+class Site {
+ public:
+  explicit Site(const ClientOptions& options)
+      : options_(options),
+        state_path_((fs::path(options.state_dir.empty() ? "pagefl-site-" + options.id : options.state_dir) /
+                     "state.pt")
+                        .string()),
+        data_(loadSiteData(options.data_path, options.id)) {
+    if (data_.train.size() == 0) throw Error("--data '{}': site '{}' has no training samples", options.data_path, options.id);
+    spdlog::info("site '{}': {} train and {} test samples ({}, {})", options.id, data_.train.size(), data_.test.size(),
+                 data_.format, options.data_path);
+    fs::create_directories(fs::path(state_path_).parent_path());
+    grpc::ChannelArguments arguments;
+    arguments.SetMaxReceiveMessageSize(kMaxWireMessageBytes);
+    stub_ = wire::Federation::NewStub(
+        grpc::CreateCustomChannel(options.server, channelCredentials(options.tls), arguments));
+  }
+
+  int run() {
+    auto unreachable_since = Clock::now();
+    for (;;) {
+      try {
+        if (!joined_) join();
+        if (!serveOneCall()) return 0;
+        unreachable_since = Clock::now();
+      } catch (const Unreachable& e) {
+        joined_ = false;
+        const double waited = std::chrono::duration<double>(Clock::now() - unreachable_since).count();
+        if (waited > options_.give_up_s)
+          throw Error("the server at {} has been unreachable for {:.0f} s ({}); giving up", options_.server, waited,
+                      e.what());
+        spdlog::warn("{}; retrying", e.what());
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    }
+  }
+
+ private:
+  void join() {
+    wire::JoinRequest request;
+    request.set_client_id(options_.id);
+    request.set_train_samples(data_.train.size());
+    request.set_test_samples(data_.test.size());
+    for (std::int64_t size : data_.train.sampleShape()) request.add_sample_shape(size);
+    wire::JoinReply reply;
+    check(stub_->Join(contextWithin(std::chrono::seconds(30)).get(), request, &reply), "join");
+    if (!algorithm_) setUp(reply);
+    joined_ = true;
+    spdlog::info("joined {} as client {}", options_.server, client_);
+  }
+
+  // Builds this site's half of the algorithm from the config the server sent.
+  void setUp(const wire::JoinReply& reply) {
+    config_ = parseConfig(reply.config_toml(), {}, "the server's config");
+    client_ = reply.client_index();
+    const std::vector<std::int64_t> shape(reply.sample_shape().begin(), reply.sample_shape().end());
+    reshapeSamples(data_.train, shape);
+    reshapeSamples(data_.test, shape);
+    model_ = std::make_unique<FlatModel>(makeNetwork({config_.model.name, shape, reply.num_classes(), config_.model.hidden}));
+    if (model_->layout().size() != reply.model_size())
+      throw Error("this site's model has {} parameters but the server's has {}: do the site's data and the server's "
+                  "agree on the number of classes?",
+                  model_->layout().size(), reply.model_size());
+    algorithm_ = std::make_unique<Algorithm>(makeAlgorithm(config_));
+    streams_ = std::make_unique<RngStreams>(static_cast<std::uint64_t>(config_.run.seed));
+    if (fs::exists(state_path_)) {
+      state_.restore(deserializeTensors(readWholeFile(state_path_, "the site's state"), "the site's state '" + state_path_ + "'"));
+      spdlog::info("restored this site's state from {} ({} entries)", state_path_, state_.save().size());
+    }
+  }
+
+  // One FetchRound call, and the round's work if it brought some. Returns false when the run is over.
+  bool serveOneCall() {
+    wire::FetchRequest request;
+    request.set_client_id(options_.id);
+    auto context = contextWithin(std::chrono::seconds(60));
+    auto reader = stub_->FetchRound(context.get(), request);
+    ChunkAssembler assembler(kMaxRoundMessageBytes);
+    wire::Chunk chunk;
+    while (reader->Read(&chunk)) assembler.add(chunk);
+    check(reader->Finish(), "fetching the round");
+    const WireMessage wire = assembler.finish();
+    switch (wire.header.work()) {
+      case wire::DONE:
+        spdlog::info("the server says {}; stopping", wire.header.note());
+        return false;
+      case wire::TRAIN:
+        train(decodeRound(wire));
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  void train(const ServerMessage& message) {
+    const auto started = Clock::now();
+    ClientContext context{client_, data_.train, data_.test, *model_, state_, *streams_};
+    ClientUpdate update = algorithm_->client->run(message, context);
+    update.client = client_;
+    update.round = message.round;
+    writeFileAtomically(state_path_, serializeTensors(state_.save()));
+    if (message.round == stallRound()) {
+      spdlog::warn("test hook: stalling in round {} (PAGEFL_TEST_STALL_AT_ROUND)", message.round);
+      for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+    }
+    const WireMessage wire = encodeUpdate(update, options_.id);
+    wire::SubmitReply reply;
+    auto call = contextWithin(std::chrono::seconds(300));
+    auto writer = stub_->SubmitUpdate(call.get(), &reply);
+    sendChunks(wire, [&](const wire::Chunk& chunk) { return writer->Write(chunk); });
+    writer->WritesDone();
+    check(writer->Finish(), "sending the update");
+    if (reply.accepted()) {
+      spdlog::info("round {}: update accepted ({:.1f} s{})", message.round,
+                   std::chrono::duration<double>(Clock::now() - started).count(),
+                   update.metrics.count("train_loss") ? fmt::format(", train loss {:.4f}", update.metrics.at("train_loss")) : "");
+    } else {
+      spdlog::warn("round {}: the server refused this site's update: {}", message.round, reply.reason());
+    }
+  }
+
+  ClientOptions options_;
+  std::string state_path_;
+  SiteData data_;
+  std::unique_ptr<wire::Federation::Stub> stub_;
+  bool joined_ = false;
+  Config config_;
+  std::int64_t client_ = -1;
+  std::unique_ptr<FlatModel> model_;
+  std::unique_ptr<Algorithm> algorithm_;
+  std::unique_ptr<RngStreams> streams_;
+  ClientState state_;
+};
+
+}  // namespace
+
+int runClient(const ClientOptions& options) {
+  if (options.id.empty()) throw Error("--id is required: the site's name, as listed in the server's deploy.clients");
+  configureSingleThreadedKernels();
+  return Site(options).run();
+}
+
+}  // namespace pagefl::net

@@ -1,0 +1,318 @@
+#include "pagefl/net/federation_server.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <grpcpp/server_builder.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include "pagefl/core/config.h"
+#include "pagefl/core/error.h"
+#include "pagefl/core/runtime.h"
+#include "pagefl/data/data_source.h"
+#include "pagefl/fl/algorithm.h"
+#include "pagefl/fl/state_archive.h"
+#include "pagefl/net/audit_log.h"
+#include "pagefl/net/federation_service.h"
+#include "pagefl/net/server_checkpoint.h"
+#include "pagefl/net/tls.h"
+#include "pagefl/nn/models.h"
+#include "pagefl/report/run_recorder.h"
+#include "pagefl/sim/pooled_evaluator.h"
+#include "pagefl/sim/simulator.h"
+
+namespace pagefl::net {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::duration;
+
+// Settings the simulator has and a deployment cannot honour, refused before anything starts.
+void checkDeployable(const Config& config) {
+  if (config.deploy.clients.empty())
+    throw Error("deploy.clients is empty: list the names of the sites allowed to join, e.g. "
+                "deploy.clients = [\"site-a\", \"site-b\"] (with TLS, their certificates' common names)");
+  if (config.deploy.min_clients > static_cast<std::int64_t>(config.deploy.clients.size()))
+    throw Error("deploy.min_clients = {} but deploy.clients lists only {} sites", config.deploy.min_clients,
+                config.deploy.clients.size());
+  if (config.eval.new_clients > 0)
+    throw Error("eval.new_clients holds sites out of training, which only the simulator can do; set it to 0");
+  if (config.partition.late_join_round > 1)
+    throw Error("partition.late_join_round is a simulated demand shift; deployed sites join when they connect");
+  if (config.eval.personal_on_server)
+    throw Error("eval.personal_on_server needs every site's personalised model on the server; deployed sites keep "
+                "theirs, so set it to false");
+}
+
+std::string runDirectory(const Config& config) {
+  return config.deploy.run_dir.empty() ? (fs::path(config.run.output_dir) / config.run.name).string()
+                                       : config.deploy.run_dir;
+}
+
+// SIGINT and SIGTERM set a flag that the round loop checks; a thread waits for them so that
+// no other thread is interrupted.
+class ShutdownSignals {
+ public:
+  ShutdownSignals() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    waiter_ = std::thread([this] {
+      const timespec tick{0, 200'000'000};
+      while (!closing_) {
+        const int signal = sigtimedwait(&set_, nullptr, &tick);
+        if (signal == SIGINT || signal == SIGTERM) {
+          spdlog::warn("received {}: checkpointing and stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+          stop = true;
+        }
+      }
+    });
+  }
+  ~ShutdownSignals() {
+    closing_ = true;
+    waiter_.join();
+  }
+  std::atomic<bool> stop{false};
+
+ private:
+  sigset_t set_;
+  std::atomic<bool> closing_{false};
+  std::thread waiter_;
+};
+
+std::vector<std::string> siteNames(const RoundCoordinator& coordinator, const std::vector<std::int64_t>& clients) {
+  std::vector<std::string> names;
+  for (std::int64_t c : clients) names.push_back(coordinator.site(c).name);
+  return names;
+}
+
+class DeployedRun {
+ public:
+  DeployedRun(const ServerOptions& options, ShutdownSignals& signals)
+      : config_path_(options.config_path),
+        config_(loadConfig(options.config_path, options.overrides)),
+        streams_(static_cast<std::uint64_t>(config_.run.seed)),
+        signals_(signals),
+        run_dir_(runDirectory(config_)),
+        coordinator_(config_.deploy.clients,
+                     std::chrono::milliseconds(static_cast<std::int64_t>(config_.deploy.client_timeout_s * 1000))) {
+    checkDeployable(config_);
+    fs::create_directories(run_dir_);
+    const bool has_checkpoint = fs::exists(checkpointPath(run_dir_));
+    if (options.resume && !has_checkpoint)
+      throw Error("--resume: '{}' holds no checkpoint; start without --resume", run_dir_);
+    if (!options.resume && has_checkpoint)
+      throw Error("'{}' already holds a run's checkpoint: pass --resume to continue it, or choose another run.name "
+                  "or deploy.run_dir",
+                  run_dir_);
+    configureSingleThreadedKernels();
+    spdlog::info("loading the server test set: {}", config_.data.source);
+    SourceData source = loadSource(config_, streams_);
+    server_test_ = std::move(source.server_test);
+    num_classes_ = source.num_classes;
+    spec_ = {config_.model.name, server_test_.sampleShape(), num_classes_, config_.model.hidden};
+    pool_ = std::make_unique<WorkerPool>(config_.run.workers,
+                                         [&] { return std::make_unique<FlatModel>(makeNetwork(spec_)); });
+    model_size_ = pool_->replica(0).layout().size();
+    algorithm_ = makeAlgorithm(config_);
+    algorithm_.server->initialise(initialParameters(pool_->replica(0).layout(), config_.model.init,
+                                                    streams_.torchGenerator(Purpose::ModelInit)),
+                                  static_cast<std::int64_t>(config_.deploy.clients.size()));
+    audit_ = std::make_unique<AuditLog>((fs::path(run_dir_) / "audit.sqlite").string());
+    if (options.resume) restore();
+    recorder_ = std::make_unique<RunRecorder>(config_, run_dir_, completed_);
+    audit_->recordEvent(options.resume ? "resume" : "start",
+                        fmt::format("{} from round {} of {}", config_.algorithm.name, completed_ + 1, config_.run.rounds));
+  }
+
+  int run() {
+    ServiceSettings settings{config_.deploy.tls, toToml(config_), model_size_, num_classes_,
+                             server_test_.sampleShape(),
+                             static_cast<std::int64_t>(config_.deploy.max_update_mb * (1 << 20))};
+    FederationService service(settings, coordinator_, *audit_);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(config_.deploy.listen,
+                             serverCredentials({config_.deploy.tls, config_.deploy.ca, config_.deploy.cert,
+                                                config_.deploy.key}),
+                             &port);
+    builder.SetMaxReceiveMessageSize(kMaxWireMessageBytes);
+    builder.RegisterService(&service);
+    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+    if (!server || port == 0)
+      throw Error("cannot listen on deploy.listen = \"{}\": is the address valid and the port free?",
+                  config_.deploy.listen);
+    spdlog::info("{} server listening on {} ({}), run directory {}", config_.algorithm.name, config_.deploy.listen,
+                 config_.deploy.tls ? "mutual TLS" : "PLAINTEXT: for local tests only", run_dir_);
+
+    std::int64_t round = completed_ + 1;
+    while (round <= config_.run.rounds && !signals_.stop) {
+      if (runRound(round)) ++round;
+    }
+    if (signals_.stop) {
+      if (last_checkpoint_ != completed_) checkpoint();
+      audit_->recordEvent("stop", fmt::format("signal after round {}", completed_));
+      spdlog::info("stopped after round {}; continue with: pagefl server --config {} --resume", completed_,
+                   config_path_);
+      server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      return 0;
+    }
+    finish();
+    // Clients polling now hear that the run is over before the server goes away.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    return 0;
+  }
+
+ private:
+  void restore() {
+    ServerCheckpoint checkpoint = loadCheckpoint(checkpointPath(run_dir_));
+    if (checkpoint.config_toml != toToml(config_))
+      throw Error("the config differs from the one the checkpoint in '{}' ran with ({}); resume with the same "
+                  "config and overrides",
+                  run_dir_, (fs::path(run_dir_) / "config.toml").string());
+    algorithm_.server->loadState(checkpoint.server_state);
+    completed_ = last_checkpoint_ = checkpoint.round;
+    audit_->reconcileWithCheckpoint(completed_);
+    spdlog::info("resumed from the checkpoint of round {}", completed_);
+  }
+
+  void checkpoint() {
+    std::vector<Site> sites;
+    for (std::size_t c = 0; c < config_.deploy.clients.size(); ++c)
+      sites.push_back(coordinator_.site(static_cast<std::int64_t>(c)));
+    saveCheckpoint(checkpointPath(run_dir_), {completed_, algorithm_.server->saveState(), toToml(config_), sites});
+    last_checkpoint_ = completed_;
+  }
+
+  // Waits for enough live sites. Returns false when stopped first.
+  bool waitForSites(std::int64_t round) {
+    auto last_note = Clock::now() - std::chrono::hours(1);
+    for (;;) {
+      const auto live = coordinator_.liveClients();
+      if (static_cast<std::int64_t>(live.size()) >= config_.deploy.min_clients) return true;
+      if (signals_.stop) return false;
+      if (Clock::now() - last_note > std::chrono::seconds(10)) {
+        spdlog::info("round {}: waiting for sites ({} connected, deploy.min_clients = {})", round, live.size(),
+                     config_.deploy.min_clients);
+        last_note = Clock::now();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  // One round. Returns whether it completed (false: too few updates, or stopped).
+  bool runRound(std::int64_t round) {
+    if (!waitForSites(round)) return false;
+    const auto started = Clock::now();
+    RoundRecord record;
+    record.round = round;
+    record.total_rounds = config_.run.rounds;
+    record.evaluated = isEvaluationRound(round, config_.run.rounds, config_.eval.every);
+
+    const std::vector<std::int64_t> live = coordinator_.liveClients();
+    std::vector<std::int64_t> participants = Simulator::sampleParticipants(
+        streams_, round, static_cast<std::int64_t>(live.size()), config_.algorithm.participation);
+    for (std::int64_t& index : participants) index = live[static_cast<std::size_t>(index)];
+
+    ServerMessage message = algorithm_.server->configureRound(round);
+    message.evaluate = record.evaluated;
+    auto wire = std::make_shared<WireMessage>(encodeRound(message));
+    audit_->recordModel(round, "sent", sha256Hex(wire->payload), static_cast<std::int64_t>(wire->payload.size()));
+    coordinator_.openRound(round, participants, wire);
+    spdlog::info("round {}/{}: sent to {}", round, config_.run.rounds, fmt::join(siteNames(coordinator_, participants), ", "));
+
+    coordinator_.waitForUpdates(
+        started + std::chrono::milliseconds(static_cast<std::int64_t>(config_.deploy.round_deadline_s * 1000)),
+        signals_.stop);
+    ClosedRound closed = coordinator_.closeRound();
+    if (signals_.stop) {
+      audit_->discardRound(round, "the server was stopped before the round completed");
+      return false;
+    }
+    if (!closed.stragglers.empty())
+      spdlog::warn("round {}: no update by the deadline from {}; the round goes on without them", round,
+                   fmt::join(siteNames(coordinator_, closed.stragglers), ", "));
+    if (static_cast<std::int64_t>(closed.updates.size()) < config_.deploy.min_clients) {
+      spdlog::warn("round {}: {} update(s), fewer than deploy.min_clients = {}; the round is run again", round,
+                   closed.updates.size(), config_.deploy.min_clients);
+      audit_->discardRound(round, "too few updates by the deadline; the round was run again");
+      return false;
+    }
+
+    for (const ClientUpdate& update : closed.updates) {
+      const Site site = coordinator_.site(update.client);
+      record.clients.push_back({update.client, site.train_size, site.test_size, update.metrics});
+    }
+    record.rejected = std::move(closed.rejected);
+    PooledServerEvaluator evaluator(*pool_, server_test_, config_.eval.batch_size);
+    if (std::unique_ptr<UpdateFold> fold = algorithm_.server->beginFold(round)) {
+      for (const ClientUpdate& update : closed.updates) fold->add(update);
+      record.server_metrics = fold->finish();
+    } else {
+      record.server_metrics = algorithm_.server->aggregate(round, closed.updates, evaluator);
+    }
+    if (record.evaluated) {
+      auto cached = algorithm_.server->globalOnServer();
+      record.global_on_server = cached ? *cached : evaluator.evaluate(algorithm_.server->global());
+    }
+    const std::string model_bytes = serializeTensors({{"global", algorithm_.server->global()}});
+    const std::string model_sha = sha256Hex(model_bytes);
+    audit_->recordModel(round, "aggregated", model_sha, static_cast<std::int64_t>(model_bytes.size()));
+    audit_->applyRound(round, model_sha);
+
+    completed_ = round;
+    record.seconds = duration<double>(Clock::now() - started).count();
+    record.peak_resident_bytes = peakResidentBytes();
+    recorder_->onRound(record);
+    if (round % config_.deploy.checkpoint_every == 0 || round == config_.run.rounds) checkpoint();
+    spdlog::info("round {}/{}: {} update(s) aggregated{}, {:.2f} s", round, config_.run.rounds, closed.updates.size(),
+                 record.evaluated ? fmt::format(", G->S {:.2f}%", 100 * record.global_on_server.accuracy()) : "",
+                 record.seconds);
+    return true;
+  }
+
+  void finish() {
+    coordinator_.finish();
+    const std::string model_bytes = serializeTensors({{"global", algorithm_.server->global()}});
+    writeFileAtomically((fs::path(run_dir_) / "global_model.pt").string(), model_bytes);
+    audit_->recordModel(completed_, "final", sha256Hex(model_bytes), static_cast<std::int64_t>(model_bytes.size()));
+    audit_->recordEvent("finish", fmt::format("{} rounds", completed_));
+    recorder_->onFinish();
+    fmt::print("\n{} deployed over {} sites ({} rounds)\n{}", config_.algorithm.name, config_.deploy.clients.size(),
+               completed_, formatSummary(recorder_->summary()));
+    fmt::print("run directory: {} (audit log: audit.sqlite, final model: global_model.pt)\n", run_dir_);
+  }
+
+  std::string config_path_;
+  Config config_;
+  RngStreams streams_;
+  ShutdownSignals& signals_;
+  std::string run_dir_;
+  RoundCoordinator coordinator_;
+  Dataset server_test_;
+  std::int64_t num_classes_ = 0;
+  ModelSpec spec_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::int64_t model_size_ = 0;
+  Algorithm algorithm_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<RunRecorder> recorder_;
+  std::int64_t completed_ = 0, last_checkpoint_ = 0;
+};
+
+}  // namespace
+
+int runServer(const ServerOptions& options) {
+  ShutdownSignals signals;
+  DeployedRun run(options, signals);
+  return run.run();
+}
+
+}  // namespace pagefl::net

@@ -1,0 +1,20 @@
+// `pagefl server`: the deployed federation's server. It runs the config's algorithm (the same
+// server half as the simulator) over sites that connect through gRPC, writes the simulator's
+// metrics files, audits every update and checkpoints after rounds; --resume continues a run.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pagefl::net {
+
+struct ServerOptions {
+  std::string config_path;
+  std::vector<std::string> overrides;
+  bool resume = false;
+};
+
+// Runs until the last round or SIGINT/SIGTERM. Returns the process exit code.
+int runServer(const ServerOptions& options);
+
+}  // namespace pagefl::net

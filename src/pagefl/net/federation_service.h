@@ -1,0 +1,46 @@
+// The server's gRPC handlers: who a caller is (its certificate's common name under TLS), whether
+// it may take part, and every update checked before the round loop sees it. A refused request
+// is logged, audited and answered with its reason; it never stops the server.
+#pragma once
+
+#include <vector>
+
+#include "pagefl/net/audit_log.h"
+#include "pagefl/net/proto/federation.grpc.pb.h"
+#include "pagefl/net/round_coordinator.h"
+
+namespace pagefl::net {
+
+struct ServiceSettings {
+  bool tls = true;
+  std::string config_toml;
+  std::int64_t model_size = 0;
+  std::int64_t num_classes = 0;
+  std::vector<std::int64_t> sample_shape;
+  std::int64_t max_update_bytes = 0;
+};
+
+class FederationService final : public wire::Federation::Service {
+ public:
+  FederationService(ServiceSettings settings, RoundCoordinator& coordinator, AuditLog& audit)
+      : settings_(std::move(settings)), coordinator_(coordinator), audit_(audit) {}
+
+  grpc::Status Join(grpc::ServerContext* context, const wire::JoinRequest* request, wire::JoinReply* reply) override;
+  grpc::Status FetchRound(grpc::ServerContext* context, const wire::FetchRequest* request,
+                          grpc::ServerWriter<wire::Chunk>* writer) override;
+  grpc::Status SubmitUpdate(grpc::ServerContext* context, grpc::ServerReader<wire::Chunk>* reader,
+                            wire::SubmitReply* reply) override;
+
+ private:
+  // The caller's client index, or the status refusing it. `claimed` is the id the request names.
+  grpc::Status identify(const grpc::ServerContext& context, const std::string& claimed, std::int64_t& client) const;
+  grpc::Status refuseUpdate(const std::string& client, std::int64_t client_index, std::int64_t round,
+                            std::int64_t bytes, const std::string& sha256, const std::string& reason,
+                            wire::SubmitReply* reply);
+
+  ServiceSettings settings_;
+  RoundCoordinator& coordinator_;
+  AuditLog& audit_;
+};
+
+}  // namespace pagefl::net

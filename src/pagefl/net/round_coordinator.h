@@ -1,0 +1,86 @@
+// What the server's round loop and its gRPC handlers share: the registry of sites, the open
+// round (its participants, its message, the updates accepted so far) and the run's end. The
+// loop opens and closes rounds; handlers hand out work and take updates, from many threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pagefl/net/wire_codec.h"
+#include "pagefl/sim/round_record.h"
+
+namespace pagefl::net {
+
+using Clock = std::chrono::steady_clock;
+
+struct Site {
+  std::string name;
+  bool joined = false;
+  std::int64_t train_size = 0, test_size = 0;
+  Clock::time_point last_seen = {};
+};
+
+struct Assignment {
+  wire::Work work = wire::WAIT;
+  std::shared_ptr<const WireMessage> message;  // TRAIN only
+  std::string note;                            // WAIT and DONE: why
+};
+
+struct ClosedRound {
+  std::vector<ClientUpdate> updates;         // accepted, by client index
+  std::vector<std::int64_t> stragglers;      // participants without an accepted update
+  std::vector<RejectedUpdate> rejected;
+};
+
+class RoundCoordinator {
+ public:
+  RoundCoordinator(const std::vector<std::string>& names, std::chrono::milliseconds client_timeout);
+
+  std::optional<std::int64_t> indexOf(const std::string& name) const;
+  void join(std::int64_t client, std::int64_t train_size, std::int64_t test_size);
+  bool hasJoined(std::int64_t client) const;
+  Site site(std::int64_t client) const;
+  // Joined clients heard from within the client timeout, by index.
+  std::vector<std::int64_t> liveClients() const;
+
+  // The round loop.
+  void openRound(std::int64_t round, std::vector<std::int64_t> participants,
+                 std::shared_ptr<const WireMessage> message);
+  // Returns once every participant has an accepted update, at `deadline`, or when `stop` is set.
+  void waitForUpdates(Clock::time_point deadline, const std::atomic<bool>& stop);
+  ClosedRound closeRound();
+  void finish();
+
+  // The handlers. fetch() waits up to `patience` for work before answering WAIT.
+  Assignment fetch(std::int64_t client, std::chrono::milliseconds patience);
+  // Takes a sound update for the open round; returns why it is refused otherwise.
+  std::optional<std::string> offer(ClientUpdate update);
+  // Notes a refused update in the open round's record (when it is for the open round).
+  void noteRejected(std::int64_t client, std::int64_t round, const std::string& reason);
+
+ private:
+  bool allSubmitted() const;
+  bool isParticipant(std::int64_t client) const;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Site> sites_;
+  std::map<std::string, std::int64_t> index_;
+  std::chrono::milliseconds client_timeout_;
+
+  std::int64_t round_ = 0;
+  bool open_ = false, done_ = false;
+  std::vector<std::int64_t> participants_;
+  std::shared_ptr<const WireMessage> message_;
+  std::map<std::int64_t, ClientUpdate> accepted_;
+  std::vector<RejectedUpdate> rejected_;
+};
+
+}  // namespace pagefl::net

@@ -1,0 +1,52 @@
+#include "pagefl/net/server_checkpoint.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "pagefl/core/error.h"
+#include "pagefl/fl/state_archive.h"
+
+namespace pagefl::net {
+namespace {
+
+constexpr const char* kServerPrefix = "server/";
+constexpr const char* kWhat = "the server checkpoint";
+
+}  // namespace
+
+std::string checkpointPath(const std::string& run_dir) {
+  return (std::filesystem::path(run_dir) / "checkpoint.pt").string();
+}
+
+void saveCheckpoint(const std::string& path, const ServerCheckpoint& checkpoint) {
+  NamedTensors file;
+  file["round"] = torch::tensor(checkpoint.round, torch::kInt64);
+  file["config"] = bytesTensor(checkpoint.config_toml);
+  nlohmann::json sites = nlohmann::json::array();
+  for (const Site& site : checkpoint.sites)
+    sites.push_back({{"name", site.name}, {"joined", site.joined}, {"train", site.train_size}, {"test", site.test_size}});
+  file["sites"] = bytesTensor(sites.dump());
+  for (const auto& [name, tensor] : checkpoint.server_state) file[kServerPrefix + name] = tensor;
+  writeFileAtomically(path, serializeTensors(file));
+}
+
+ServerCheckpoint loadCheckpoint(const std::string& path) {
+  const std::string what = std::string(kWhat) + " '" + path + "'";
+  NamedTensors file = deserializeTensors(readWholeFile(path, kWhat), what);
+  ServerCheckpoint checkpoint;
+  checkpoint.round = requireTensor(file, "round", what).item<std::int64_t>();
+  checkpoint.config_toml = tensorBytes(requireTensor(file, "config", what));
+  const auto sites = nlohmann::json::parse(tensorBytes(requireTensor(file, "sites", what)), nullptr, false);
+  if (!sites.is_array()) throw Error("{} has a corrupt site registry", what);
+  for (const auto& site : sites)
+    checkpoint.sites.push_back({site.value("name", ""), site.value("joined", false), site.value("train", std::int64_t{0}),
+                                site.value("test", std::int64_t{0}), {}});
+  const std::string prefix = kServerPrefix;
+  for (auto& [name, tensor] : file)
+    if (name.starts_with(prefix)) checkpoint.server_state[name.substr(prefix.size())] = tensor;
+  return checkpoint;
+}
+
+}  // namespace pagefl::net

@@ -1,0 +1,28 @@
+// Transport security: mutual TLS from PEM files (a CA that signs every party, a certificate and
+// key per party), or plaintext when a config says so, for tests on one machine.
+#pragma once
+
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_context.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace pagefl::net {
+
+struct TlsFiles {
+  bool enabled = true;
+  std::string ca, cert, key;  // PEM paths
+};
+
+// Servers require and verify a client certificate signed by `ca`. Throws pagefl::Error naming a
+// missing or unreadable file.
+std::shared_ptr<grpc::ServerCredentials> serverCredentials(const TlsFiles& files);
+std::shared_ptr<grpc::ChannelCredentials> channelCredentials(const TlsFiles& files);
+
+// The common name of the verified client certificate, or nothing on a plaintext connection.
+std::optional<std::string> peerCommonName(const grpc::ServerContext& context);
+
+}  // namespace pagefl::net

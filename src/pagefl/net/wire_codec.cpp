@@ -1,0 +1,143 @@
+#include "pagefl/net/wire_codec.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <torch/torch.h>
+
+#include <bit>
+#include <cstring>
+
+#include "pagefl/core/error.h"
+
+namespace pagefl::net {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "the wire format is little-endian float32");
+
+constexpr const char* kGlobal = "global";
+constexpr const char* kParams = "params";
+
+void appendTensor(WireMessage& wire, const std::string& name, const torch::Tensor& tensor) {
+  if (!tensor.defined()) return;
+  const torch::Tensor values = tensor.to(torch::kFloat32).contiguous();
+  wire::TensorSpec* spec = wire.header.add_tensors();
+  spec->set_name(name);
+  for (std::int64_t size : values.sizes()) spec->add_shape(size);
+  wire.payload.append(static_cast<const char*>(values.data_ptr()), static_cast<std::size_t>(values.nbytes()));
+}
+
+// The payload's tensors by name, after checking that the header describes exactly the payload.
+NamedTensors readTensors(const WireMessage& wire) {
+  NamedTensors tensors;
+  std::size_t offset = 0;
+  for (const wire::TensorSpec& spec : wire.header.tensors()) {
+    std::vector<std::int64_t> shape(spec.shape().begin(), spec.shape().end());
+    std::int64_t count = 1;
+    for (std::int64_t size : shape) {
+      if (size < 0 || size > (std::int64_t{1} << 40)) throw Error("tensor '{}' has an impossible shape", spec.name());
+      count *= size;
+    }
+    const auto bytes = static_cast<std::size_t>(count) * sizeof(float);
+    if (offset + bytes > wire.payload.size())
+      throw Error("tensor '{}' of shape [{}] needs {} bytes beyond the {} received", spec.name(), fmt::join(shape, ", "),
+                  bytes, wire.payload.size() - offset);
+    if (tensors.count(spec.name())) throw Error("tensor '{}' appears twice", spec.name());
+    torch::Tensor tensor = torch::empty(shape, torch::kFloat32);
+    std::memcpy(tensor.data_ptr(), wire.payload.data() + offset, bytes);
+    tensors[spec.name()] = tensor;
+    offset += bytes;
+  }
+  if (offset != wire.payload.size())
+    throw Error("the header describes {} bytes of tensors but {} arrived", offset, wire.payload.size());
+  return tensors;
+}
+
+}  // namespace
+
+WireMessage encodeRound(const ServerMessage& message) {
+  WireMessage wire;
+  wire.header.set_work(wire::TRAIN);
+  wire.header.set_round(message.round);
+  wire.header.set_evaluate(message.evaluate);
+  for (const auto& [name, value] : message.settings) (*wire.header.mutable_numbers())[name] = value;
+  appendTensor(wire, kGlobal, message.global);
+  for (const auto& [name, tensor] : message.tensors) appendTensor(wire, "tensor/" + name, tensor);
+  wire.header.set_payload_bytes(static_cast<std::int64_t>(wire.payload.size()));
+  return wire;
+}
+
+ServerMessage decodeRound(const WireMessage& wire) {
+  ServerMessage message;
+  message.round = wire.header.round();
+  message.evaluate = wire.header.evaluate();
+  for (const auto& [name, value] : wire.header.numbers()) message.settings[name] = value;
+  for (auto& [name, tensor] : readTensors(wire)) {
+    if (name == kGlobal) {
+      message.global = tensor;
+    } else if (name.starts_with("tensor/")) {
+      message.tensors[name.substr(7)] = tensor;
+    }
+  }
+  if (!message.global.defined()) throw Error("the server's round message carries no global model");
+  return message;
+}
+
+WireMessage encodeUpdate(const ClientUpdate& update, const std::string& client_id) {
+  WireMessage wire;
+  wire.header.set_client_id(client_id);
+  wire.header.set_round(update.round);
+  wire.header.set_num_samples(update.num_samples);
+  for (const auto& [name, value] : update.metrics) (*wire.header.mutable_numbers())[name] = value;
+  appendTensor(wire, kParams, update.params);
+  for (const auto& [name, tensor] : update.tensors) appendTensor(wire, "tensor/" + name, tensor);
+  wire.header.set_payload_bytes(static_cast<std::int64_t>(wire.payload.size()));
+  return wire;
+}
+
+ClientUpdate decodeUpdate(const WireMessage& wire, std::int64_t client_index) {
+  ClientUpdate update;
+  update.client = client_index;
+  update.round = wire.header.round();
+  update.num_samples = wire.header.num_samples();
+  if (update.num_samples < 0) throw Error("num_samples is negative ({})", update.num_samples);
+  for (const auto& [name, value] : wire.header.numbers()) update.metrics[name] = value;
+  for (auto& [name, tensor] : readTensors(wire)) {
+    if (name == kParams) {
+      update.params = tensor;
+    } else if (name.starts_with("tensor/")) {
+      update.tensors[name.substr(7)] = tensor;
+    } else {
+      throw Error("unknown tensor '{}' (expected 'params' or 'tensor/<name>')", name);
+    }
+  }
+  return update;
+}
+
+void ChunkAssembler::add(const wire::Chunk& chunk) {
+  if (chunk.has_header()) {
+    if (has_header_) throw Error("a second header arrived in the same stream");
+    const std::int64_t declared = chunk.header().payload_bytes();
+    if (declared < 0) throw Error("the header declares a negative payload ({} bytes)", declared);
+    if (declared > max_payload_bytes_)
+      throw Error("the message declares {:.1f} MiB, over the limit of {:.1f} MiB (deploy.max_update_mb)",
+                  static_cast<double>(declared) / (1 << 20), static_cast<double>(max_payload_bytes_) / (1 << 20));
+    message_.header = chunk.header();
+    has_header_ = true;
+    return;
+  }
+  if (!has_header_) throw Error("data arrived before the header");
+  const std::string& data = chunk.data();
+  if (bytesReceived() + static_cast<std::int64_t>(data.size()) > message_.header.payload_bytes())
+    throw Error("more data arrived than the {} bytes the header declares", message_.header.payload_bytes());
+  message_.payload.append(data);
+}
+
+WireMessage ChunkAssembler::finish() {
+  if (!has_header_) throw Error("the stream ended before its header");
+  if (bytesReceived() != message_.header.payload_bytes())
+    throw Error("truncated stream: {} of the {} declared bytes arrived", bytesReceived(),
+                message_.header.payload_bytes());
+  return std::move(message_);
+}
+
+}  // namespace pagefl::net
