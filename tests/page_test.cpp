@@ -6,9 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "pagefl/core/config.h"
+#include "pagefl/core/error.h"
 #include "pagefl/data/federated_dataset.h"
 #include "pagefl/fl/algorithms/page.h"
 #include "pagefl/fl/algorithms/page_actions.h"
+#include "pagefl/fl/state_archive.h"
 #include "pagefl/sim/simulator.h"
 #include "test_support.h"
 
@@ -115,6 +117,22 @@ TEST(Page, LearnsTheSyntheticTask) {
   EXPECT_TRUE(last["server"].contains("server_reward"));
 }
 
+// The server test set evaluated in this thread, for driving the two halves by hand.
+struct SerialEvaluator final : ServerEvaluator {
+  FlatModel& model;
+  const Dataset& test;
+  SerialEvaluator(FlatModel& m, const Dataset& t) : model(m), test(t) {}
+  EvalResult evaluate(const torch::Tensor& p) override {
+    model.load(p);
+    return pagefl::evaluate(model, test, 1000);
+  }
+  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& ps) override {
+    std::vector<EvalResult> out;
+    for (const auto& p : ps) out.push_back(evaluate(p));
+    return out;
+  }
+};
+
 // How "actions depend on states" is checked: after warm-up, and after the agents have taken
 // DDPG updates, the noiseless policy of the server's agent is evaluated on two observed states
 // (the accuracies it saw, and those accuracies reversed across clients); the resulting aggregation
@@ -130,20 +148,7 @@ TEST(Page, AfterWarmupTheAgentsActionsDependOnTheirStates) {
   server.initialise(torch::zeros({model.layout().size()}), data.numClients());
   ClientStateStore store;
   RngStreams streams(1);
-  struct Evaluator final : ServerEvaluator {
-    FlatModel& model;
-    const Dataset& test;
-    Evaluator(FlatModel& m, const Dataset& t) : model(m), test(t) {}
-    EvalResult evaluate(const torch::Tensor& p) override {
-      model.load(p);
-      return pagefl::evaluate(model, test, 1000);
-    }
-    std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& ps) override {
-      std::vector<EvalResult> out;
-      for (const auto& p : ps) out.push_back(evaluate(p));
-      return out;
-    }
-  } evaluator(model, data.server_test);
+  SerialEvaluator evaluator(model, data.server_test);
   for (std::int64_t round = 1; round <= 8; ++round) {
     ServerMessage message = server.configureRound(round);
     std::vector<ClientUpdate> updates;
@@ -225,6 +230,64 @@ TEST(DapFl, RunsDeterministicallyWithUniformWeights) {
   EXPECT_EQ(a.rounds_text, b.rounds_text);
   // A client's first reward is 0; later ones are changes of (accuracy - loss).
   EXPECT_EQ(a.clients.front()["rl_reward"].get<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace pagefl
+
+namespace pagefl {
+namespace {
+
+// Rounds [first, last] of PAGE driven by hand, every client taking part.
+void drivePage(Algorithm& algorithm, ClientStateStore& store, const FederatedDataset& data, FlatModel& model,
+               std::int64_t first, std::int64_t last) {
+  RngStreams streams(1);
+  SerialEvaluator evaluator(model, data.server_test);
+  for (std::int64_t round = first; round <= last; ++round) {
+    ServerMessage message = algorithm.server->configureRound(round);
+    std::vector<ClientUpdate> updates;
+    for (std::int64_t c = 0; c < data.numClients(); ++c) {
+      ClientContext context{c, data.clientTrain(c), data.clientTest(c), model, store.at(c), streams};
+      updates.push_back(algorithm.client->run(message, context));
+    }
+    algorithm.server->aggregate(round, updates, evaluator);
+  }
+}
+
+// What a deployment's checkpoint and a site's state file hold: restored into fresh objects, the
+// run continues exactly as if it had never stopped (agents, replay, noise and pending
+// transitions included).
+TEST(Page, ServerAndSiteStatesSavedMidRunContinueTheRunExactly) {
+  Config config = parseConfig("", syntheticPage(3, 1, 2));
+  config.synthetic.num_clients = 4;
+  FederatedDataset data = buildFederatedDataset(config);
+  FlatModel model(makeNetwork({"logreg", data.sampleShape(), data.num_classes, {}}));
+  const torch::Tensor initial = torch::zeros({model.layout().size()});
+
+  Algorithm uninterrupted = makeAlgorithm(config);
+  uninterrupted.server->initialise(initial, data.numClients());
+  ClientStateStore uninterrupted_store;
+  drivePage(uninterrupted, uninterrupted_store, data, model, 1, 6);
+
+  Algorithm before = makeAlgorithm(config);
+  before.server->initialise(initial, data.numClients());
+  ClientStateStore before_store;
+  drivePage(before, before_store, data, model, 1, 3);
+  const std::string server_bytes = serializeTensors(before.server->saveState());
+  std::vector<std::string> site_bytes;
+  for (std::int64_t c = 0; c < data.numClients(); ++c) site_bytes.push_back(serializeTensors(before_store.at(c).save()));
+
+  Algorithm after = makeAlgorithm(config);
+  after.server->initialise(initial, data.numClients());
+  after.server->loadState(deserializeTensors(server_bytes, "server"));
+  ClientStateStore after_store;
+  for (std::int64_t c = 0; c < data.numClients(); ++c)
+    after_store.at(c).restore(deserializeTensors(site_bytes[static_cast<std::size_t>(c)], "site"));
+  drivePage(after, after_store, data, model, 4, 6);
+
+  EXPECT_TRUE(torch::equal(after.server->global(), uninterrupted.server->global()));
+  EXPECT_THROW(after.server->loadState({}), Error);
+  EXPECT_THROW(deserializeTensors("not a state", "site"), Error);
 }
 
 }  // namespace

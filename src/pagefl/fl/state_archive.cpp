@@ -13,11 +13,16 @@
 #include "pagefl/core/error.h"
 
 namespace pagefl {
+namespace {
+// Archive entries become TorchScript attributes, which may not be Python keywords ("global");
+// a prefix with a slash keeps every name legal.
+constexpr std::string_view kEntryPrefix = "t/";
+}  // namespace
 
 std::string serializeTensors(const NamedTensors& tensors) {
   torch::serialize::OutputArchive archive;
   for (const auto& [name, tensor] : tensors)
-    if (tensor.defined()) archive.write(name, tensor);
+    if (tensor.defined()) archive.write(std::string(kEntryPrefix) + name, tensor);
   std::ostringstream out;
   archive.save_to(out);
   return out.str();
@@ -31,8 +36,9 @@ NamedTensors deserializeTensors(const std::string& bytes, const std::string& wha
     archive.load_from(in);
     for (const std::string& key : archive.keys()) {
       torch::Tensor tensor;
+      if (!key.starts_with(kEntryPrefix)) continue;
       archive.read(key, tensor);
-      tensors[key] = tensor;
+      tensors[key.substr(kEntryPrefix.size())] = tensor;
     }
   } catch (const c10::Error& e) {
     throw Error("{} is corrupt or not a pagefl state file ({})", what, e.what_without_backtrace());

@@ -224,7 +224,8 @@ class DeployedRun {
     ServerMessage message = algorithm_.server->configureRound(round);
     message.evaluate = record.evaluated;
     auto wire = std::make_shared<WireMessage>(encodeRound(message));
-    audit_->recordModel(round, "sent", sha256Hex(wire->payload), static_cast<std::int64_t>(wire->payload.size()));
+    const std::string sent_model = parameterBytes(message.global);
+    audit_->recordModel(round, "sent", sha256Hex(sent_model), static_cast<std::int64_t>(sent_model.size()));
     coordinator_.openRound(round, participants, wire);
     spdlog::info("round {}/{}: sent to {}", round, config_.run.rounds, fmt::join(siteNames(coordinator_, participants), ", "));
 
@@ -262,7 +263,7 @@ class DeployedRun {
       auto cached = algorithm_.server->globalOnServer();
       record.global_on_server = cached ? *cached : evaluator.evaluate(algorithm_.server->global());
     }
-    const std::string model_bytes = serializeTensors({{"global", algorithm_.server->global()}});
+    const std::string model_bytes = parameterBytes(algorithm_.server->global());
     const std::string model_sha = sha256Hex(model_bytes);
     audit_->recordModel(round, "aggregated", model_sha, static_cast<std::int64_t>(model_bytes.size()));
     audit_->applyRound(round, model_sha);
@@ -280,9 +281,11 @@ class DeployedRun {
 
   void finish() {
     coordinator_.finish();
-    const std::string model_bytes = serializeTensors({{"global", algorithm_.server->global()}});
-    writeFileAtomically((fs::path(run_dir_) / "global_model.pt").string(), model_bytes);
-    audit_->recordModel(completed_, "final", sha256Hex(model_bytes), static_cast<std::int64_t>(model_bytes.size()));
+    writeFileAtomically((fs::path(run_dir_) / "global_model.pt").string(),
+                        serializeTensors({{"global", algorithm_.server->global()}}));
+    const std::string model_bytes = parameterBytes(algorithm_.server->global());
+    audit_->recordModel(completed_, "final (global_model.pt)", sha256Hex(model_bytes),
+                        static_cast<std::int64_t>(model_bytes.size()));
     audit_->recordEvent("finish", fmt::format("{} rounds", completed_));
     recorder_->onFinish();
     fmt::print("\n{} deployed over {} sites ({} rounds)\n{}", config_.algorithm.name, config_.deploy.clients.size(),

@@ -113,17 +113,18 @@ grpc::Status FederationService::SubmitUpdate(grpc::ServerContext* context, grpc:
                                              wire::SubmitReply* reply) {
   ChunkAssembler assembler(settings_.max_update_bytes);
   wire::Chunk chunk;
-  std::int64_t client = -1;
+  std::int64_t client = -1, round = -1;
   std::string name = "?";
   try {
     while (reader->Read(&chunk)) {
-      const bool first = !assembler.hasHeader();
-      assembler.add(chunk);
-      if (first) {
-        if (grpc::Status status = identify(*context, assembler.header().client_id(), client); !status.ok())
+      if (chunk.has_header() && client < 0) {
+        // Who sends, before anything they send is judged, so that every refusal is theirs.
+        if (grpc::Status status = identify(*context, chunk.header().client_id(), client); !status.ok())
           return status;
         name = coordinator_.site(client).name;
+        round = chunk.header().round();
       }
+      assembler.add(chunk);
     }
     if (context->IsCancelled()) throw Error("the client cancelled the stream before it finished");
     const WireMessage message = assembler.finish();
@@ -137,19 +138,16 @@ grpc::Status FederationService::SubmitUpdate(grpc::ServerContext* context, grpc:
     }
     if (auto defect = findUpdateDefect(update, settings_.model_size))
       return refuseUpdate(name, client, update.round, bytes, sha256, *defect, reply);
-    const std::int64_t round = update.round;
-    if (auto refusal = coordinator_.offer(std::move(update)))
+    round = update.round;
+    auto record_acceptance = [&] { audit_.recordUpdate(name, round, bytes, sha256, kAccepted, ""); };
+    if (auto refusal = coordinator_.offer(std::move(update), record_acceptance))
       return refuseUpdate(name, client, round, bytes, sha256, *refusal, reply);
-    audit_.recordUpdate(name, round, bytes, sha256, kAccepted, "");
     spdlog::info("accepted the round-{} update of site '{}' ({:.2f} MB)", round, name, static_cast<double>(bytes) / 1e6);
     reply->set_accepted(true);
     return grpc::Status::OK;
   } catch (const Error& e) {
-    // A malformed stream: what arrived is audited under the identity the stream claimed, if any.
-    const std::int64_t round = assembler.hasHeader() ? assembler.header().round() : -1;
-    if (client < 0)
-      name = settings_.tls ? peerCommonName(*context).value_or("?")
-                           : (assembler.hasHeader() ? assembler.header().client_id() : "?");
+    // A malformed stream (data before any header): audited under the certificate's name, if any.
+    if (client < 0 && settings_.tls) name = peerCommonName(*context).value_or("?");
     return refuseUpdate(name, client, round, assembler.bytesReceived(), "", e.what(), reply);
   }
 }

@@ -112,7 +112,7 @@ Assignment RoundCoordinator::fetch(std::int64_t client, std::chrono::millisecond
   return {wire::WAIT, nullptr, fmt::format("this site's round-{} update is in; waiting for the next round", round_)};
 }
 
-std::optional<std::string> RoundCoordinator::offer(ClientUpdate update) {
+std::optional<std::string> RoundCoordinator::offer(ClientUpdate update, const std::function<void()>& on_accept) {
   std::lock_guard lock(mutex_);
   sites_[static_cast<std::size_t>(update.client)].last_seen = Clock::now();
   if (done_) return std::string("the run is complete");
@@ -121,6 +121,7 @@ std::optional<std::string> RoundCoordinator::offer(ClientUpdate update) {
                        open_ ? fmt::format("round {} is open", round_) : std::string("no round is open (deadline passed)"));
   if (!isParticipant(update.client)) return fmt::format("this site was not sampled for round {}", round_);
   if (accepted_.count(update.client)) return fmt::format("this site's round-{} update was already accepted", round_);
+  on_accept();
   const std::int64_t client = update.client;
   accepted_[client] = std::move(update);
   changed_.notify_all();

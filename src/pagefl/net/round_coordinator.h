@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,8 +61,10 @@ class RoundCoordinator {
 
   // The handlers. fetch() waits up to `patience` for work before answering WAIT.
   Assignment fetch(std::int64_t client, std::chrono::milliseconds patience);
-  // Takes a sound update for the open round; returns why it is refused otherwise.
-  std::optional<std::string> offer(ClientUpdate update);
+  // Takes a sound update for the open round, calling `on_accept` before the round loop can see
+  // it (so the audit log records it before the round is aggregated); returns why it is refused
+  // otherwise.
+  std::optional<std::string> offer(ClientUpdate update, const std::function<void()>& on_accept);
   // Notes a refused update in the open round's record (when it is for the open round).
   void noteRejected(std::int64_t client, std::int64_t round, const std::string& reason);
 

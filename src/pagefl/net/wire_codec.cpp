@@ -19,11 +19,10 @@ constexpr const char* kParams = "params";
 
 void appendTensor(WireMessage& wire, const std::string& name, const torch::Tensor& tensor) {
   if (!tensor.defined()) return;
-  const torch::Tensor values = tensor.to(torch::kFloat32).contiguous();
   wire::TensorSpec* spec = wire.header.add_tensors();
   spec->set_name(name);
-  for (std::int64_t size : values.sizes()) spec->add_shape(size);
-  wire.payload.append(static_cast<const char*>(values.data_ptr()), static_cast<std::size_t>(values.nbytes()));
+  for (std::int64_t size : tensor.sizes()) spec->add_shape(size);
+  wire.payload.append(parameterBytes(tensor));
 }
 
 // The payload's tensors by name, after checking that the header describes exactly the payload.
@@ -53,6 +52,11 @@ NamedTensors readTensors(const WireMessage& wire) {
 }
 
 }  // namespace
+
+std::string parameterBytes(const torch::Tensor& tensor) {
+  const torch::Tensor values = tensor.to(torch::kFloat32).contiguous();
+  return std::string(static_cast<const char*>(values.data_ptr()), static_cast<std::size_t>(values.nbytes()));
+}
 
 WireMessage encodeRound(const ServerMessage& message) {
   WireMessage wire;

@@ -21,6 +21,9 @@ struct WireMessage {
   std::string payload;
 };
 
+// A tensor's values as the wire carries them (float32, row-major): what the audit log hashes.
+std::string parameterBytes(const torch::Tensor& tensor);
+
 WireMessage encodeRound(const ServerMessage& message);
 ServerMessage decodeRound(const WireMessage& wire);
 WireMessage encodeUpdate(const ClientUpdate& update, const std::string& client_id);

@@ -1,0 +1,54 @@
+// Helpers for the deployment tests: child processes of the pagefl binary with their output in
+// a log file, and a small federation (config, per-site LEAF data, the matching simulated run).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "test_support.h"
+
+namespace pagefl::testing {
+
+// A running `pagefl ...` whose stdout and stderr go to `log`. Killed (SIGKILL) on destruction.
+class Process {
+ public:
+  Process(const std::vector<std::string>& args, std::string log, const std::vector<std::string>& env = {});
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  void signal(int signal) const;
+  // The exit code, or -1 when it is still running after `timeout` (it is then killed).
+  int wait(std::chrono::seconds timeout);
+  std::string output() const { return readFile(log_); }
+  // Waits until the log contains `text`; false after `timeout`.
+  bool waitForOutput(const std::string& text, std::chrono::seconds timeout) const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+  bool reaped_ = false;
+};
+
+// Waits until `path` holds a line that contains `text`; false after `timeout`.
+bool waitForFileText(const std::string& path, const std::string& text, std::chrono::seconds timeout);
+
+// A free TCP port on 127.0.0.1.
+int freePort();
+
+// Four synthetic sites with logistic regression: config.toml (plaintext, min_clients 4), every
+// site's data as LEAF JSON in leaf/, and the names client_0..client_3.
+struct Federation {
+  std::string config, leaf, address, runs;
+  std::vector<std::string> sites;
+};
+Federation makeFederation(const TempDir& dir, const std::vector<std::string>& extra_toml_lines = {});
+
+// `pagefl server` and one `pagefl client` per site, plaintext.
+std::vector<std::string> serverArgs(const Federation& federation, const std::vector<std::string>& overrides = {});
+std::vector<std::string> clientArgs(const Federation& federation, const TempDir& dir, const std::string& site);
+
+}  // namespace pagefl::testing

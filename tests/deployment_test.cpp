@@ -1,0 +1,323 @@
+// The deployment end to end: real `pagefl server` and `pagefl client` processes on loopback.
+#include <grpcpp/create_channel.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <set>
+
+#include "deployment_support.h"
+#include "pagefl/net/proto/federation.grpc.pb.h"
+#include "pagefl/net/wire_codec.h"
+
+namespace pagefl::testing {
+namespace {
+
+using std::chrono::seconds;
+namespace fs = std::filesystem;
+
+// Server, sites and the simulator on the same config and overrides; returns the directories of
+// the deployed run and of the simulated one.
+std::pair<std::string, std::string> deployAndSimulate(const TempDir& dir, const Federation& federation,
+                                                      const std::vector<std::string>& overrides) {
+  Process server(serverArgs(federation, overrides), dir.file("server.log"));
+  std::vector<std::unique_ptr<Process>> sites;
+  for (const std::string& site : federation.sites)
+    sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(std::string(site) + ".log")));
+  EXPECT_EQ(server.wait(seconds(120)), 0) << server.output();
+  for (auto& site : sites) EXPECT_EQ(site->wait(seconds(30)), 0) << site->output();
+
+  std::vector<std::string> simulate = {"run", "--config", federation.config, "run.name=simulated"};
+  simulate.insert(simulate.end(), overrides.begin(), overrides.end());
+  Process simulator(simulate, dir.file("simulator.log"));
+  EXPECT_EQ(simulator.wait(seconds(120)), 0) << simulator.output();
+  return {federation.runs + "/deployed", federation.runs + "/simulated"};
+}
+
+void expectSameMetrics(const std::string& deployed, const std::string& simulated) {
+  EXPECT_EQ(readFile(deployed + "/rounds.jsonl"), readFile(simulated + "/rounds.jsonl"));
+  EXPECT_EQ(readFile(deployed + "/clients.jsonl"), readFile(simulated + "/clients.jsonl"));
+  EXPECT_FALSE(readFile(deployed + "/rounds.jsonl").empty());
+}
+
+TEST(Deployment, FedAvgOverLoopbackEqualsTheSimulator) {
+  TempDir dir;
+  const Federation federation = makeFederation(dir);
+  const auto [deployed, simulated] = deployAndSimulate(dir, federation, {"algorithm.name=fedavg"});
+  expectSameMetrics(deployed, simulated);
+}
+
+TEST(Deployment, PageOverLoopbackEqualsTheSimulator) {
+  TempDir dir;
+  const Federation federation = makeFederation(dir);
+  const auto [deployed, simulated] = deployAndSimulate(dir, federation, {"algorithm.name=page", "run.rounds=6"});
+  expectSameMetrics(deployed, simulated);
+  // Each site's agent lives on its own disk, not on the server.
+  EXPECT_TRUE(fs::exists(dir.file("state-client_0/state.pt")));
+}
+
+// Rows of a query on the audit log, each row's columns joined by '|'.
+std::vector<std::string> auditRows(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::vector<std::string> rows;
+  while (sqlite3_step(statement) == SQLITE_ROW) {
+    std::string row;
+    for (int i = 0; i < sqlite3_column_count(statement); ++i) {
+      const unsigned char* text = sqlite3_column_text(statement, i);
+      row += (i ? "|" : "") + std::string(text ? reinterpret_cast<const char*>(text) : "");
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return rows;
+}
+
+TEST(Deployment, KilledSiteIsDroppedAtTheDeadlineAndRejoinsWithItsAgent) {
+  TempDir dir;
+  const Federation federation = makeFederation(dir);
+  const std::vector<std::string> overrides = {"algorithm.name=page", "run.rounds=5", "deploy.round_deadline_s=3",
+                                              "deploy.min_clients=3"};
+  Process server(serverArgs(federation, overrides), dir.file("server.log"));
+  std::vector<std::unique_ptr<Process>> sites;
+  for (const char* site : {"client_0", "client_1", "client_3"})
+    sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(std::string(site) + ".log")));
+  auto stalled = std::make_unique<Process>(clientArgs(federation, dir, "client_2"), dir.file("client_2.log"),
+                                           std::vector<std::string>{"PAGEFL_TEST_STALL_AT_ROUND=2"});
+  ASSERT_TRUE(stalled->waitForOutput("stalling in round 2", seconds(60))) << stalled->output();
+  stalled->signal(SIGKILL);
+  stalled->wait(seconds(5));
+
+  ASSERT_TRUE(server.waitForOutput("no update by the deadline from client_2", seconds(30))) << server.output();
+  ASSERT_TRUE(server.waitForOutput("round 2/5: 3 update(s) aggregated", seconds(10))) << server.output();
+  Process restarted(clientArgs(federation, dir, "client_2"), dir.file("client_2-restarted.log"));
+  EXPECT_EQ(server.wait(seconds(120)), 0) << server.output();
+  EXPECT_EQ(restarted.wait(seconds(30)), 0) << restarted.output();
+  // It came back with its agent (rounds 1 and 2 of PAGE state) and took part again.
+  EXPECT_NE(restarted.output().find("restored this site's state"), std::string::npos) << restarted.output();
+  const std::string audit = federation.runs + "/deployed/audit.sqlite";
+  EXPECT_TRUE(auditRows(audit, "SELECT 1 FROM updates WHERE client='client_2' AND round=2 AND status='applied'").empty());
+  EXPECT_FALSE(auditRows(audit, "SELECT 1 FROM updates WHERE client='client_2' AND round>2 AND status='applied'").empty());
+  const std::string rounds = readFile(federation.runs + "/deployed/rounds.jsonl");
+  EXPECT_NE(rounds.find(R"("participants":3,"round":2)"), std::string::npos) << rounds;
+}
+
+TEST(Deployment, ServerKilledAndResumedLosesAndRepeatsNoUpdate) {
+  TempDir dir;
+  const Federation federation = makeFederation(dir);
+  // Enough local work that the kill lands mid-run.
+  const std::vector<std::string> overrides = {"run.rounds=40", "train.epochs=4"};
+  std::vector<std::unique_ptr<Process>> sites;
+  {
+    Process server(serverArgs(federation, overrides), dir.file("server.log"));
+    for (const std::string& site : federation.sites)
+      sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(std::string(site) + ".log")));
+    ASSERT_TRUE(waitForFileText(federation.runs + "/deployed/rounds.jsonl", R"("round":3)", seconds(60)))
+        << server.output();
+    server.signal(SIGKILL);
+    server.wait(seconds(5));
+  }
+  std::vector<std::string> resume = overrides;
+  resume.insert(resume.begin(), "--resume");
+  Process resumed(serverArgs(federation, resume), dir.file("server-resumed.log"));
+  ASSERT_EQ(resumed.wait(seconds(120)), 0) << resumed.output();
+  EXPECT_NE(resumed.output().find("resumed from the checkpoint of round"), std::string::npos);
+  for (auto& site : sites) EXPECT_EQ(site->wait(seconds(30)), 0) << site->output();
+
+  const std::string audit = federation.runs + "/deployed/audit.sqlite";
+  // Every round applied exactly one update of each site: none lost, none applied twice.
+  EXPECT_TRUE(auditRows(audit, "SELECT client, round FROM updates WHERE status='applied' GROUP BY client, round "
+                               "HAVING COUNT(*) > 1").empty());
+  EXPECT_EQ(auditRows(audit, "SELECT DISTINCT client || round FROM updates WHERE status='applied'").size(), 160u);
+  EXPECT_EQ(auditRows(audit, "SELECT 1 FROM events WHERE kind='resume'").size(), 1u);
+
+  // FedAvg's sites keep no state, so the resumed run equals an uninterrupted simulation.
+  std::vector<std::string> simulate = {"run", "--config", federation.config, "run.name=simulated"};
+  simulate.insert(simulate.end(), overrides.begin(), overrides.end());
+  Process simulator(simulate, dir.file("simulator.log"));
+  ASSERT_EQ(simulator.wait(seconds(120)), 0) << simulator.output();
+  expectSameMetrics(federation.runs + "/deployed", federation.runs + "/simulated");
+}
+
+// A hand-driven site that sends what a real one never would.
+class RogueSite {
+ public:
+  RogueSite(const std::string& address, const std::string& name)
+      : name_(name), stub_(wire::Federation::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+
+  wire::JoinReply join(std::int64_t features) {
+    grpc::ClientContext context;
+    context.set_wait_for_ready(true);  // the server may still be loading its test set
+    context.set_deadline(std::chrono::system_clock::now() + seconds(60));
+    wire::JoinRequest request;
+    request.set_client_id(name_);
+    request.set_train_samples(10);
+    request.set_test_samples(10);
+    request.add_sample_shape(features);
+    wire::JoinReply reply;
+    EXPECT_TRUE(stub_->Join(&context, request, &reply).ok());
+    return reply;
+  }
+
+  net::WireMessage fetchRound() {
+    for (;;) {
+      grpc::ClientContext context;
+      wire::FetchRequest request;
+      request.set_client_id(name_);
+      auto reader = stub_->FetchRound(&context, request);
+      net::ChunkAssembler assembler(std::int64_t{1} << 30);
+      wire::Chunk chunk;
+      while (reader->Read(&chunk)) assembler.add(chunk);
+      EXPECT_TRUE(reader->Finish().ok());
+      net::WireMessage message = assembler.finish();
+      if (message.header.work() == wire::TRAIN) return message;
+    }
+  }
+
+  // Sends `header` and then `payload` in one data chunk; returns the server's reply.
+  wire::SubmitReply submit(const wire::Header& header, const std::string& payload) {
+    grpc::ClientContext context;
+    wire::SubmitReply reply;
+    auto writer = stub_->SubmitUpdate(&context, &reply);
+    wire::Chunk chunk;
+    *chunk.mutable_header() = header;
+    writer->Write(chunk);
+    if (!payload.empty()) {
+      chunk.set_data(payload);
+      writer->Write(chunk);
+    }
+    writer->WritesDone();
+    EXPECT_TRUE(writer->Finish().ok());
+    return reply;
+  }
+
+ private:
+  std::string name_;
+  std::unique_ptr<wire::Federation::Stub> stub_;
+};
+
+TEST(Deployment, MalformedUpdatesAreRefusedAndTheServerKeepsServing) {
+  TempDir dir;
+  const Federation federation = makeFederation(dir);
+  Process server(serverArgs(federation, {"run.rounds=2", "deploy.max_update_mb=1"}), dir.file("server.log"));
+  std::vector<std::unique_ptr<Process>> sites;
+  for (const char* site : {"client_0", "client_1", "client_2"})
+    sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(std::string(site) + ".log")));
+
+  RogueSite rogue(federation.address, "client_3");
+  const wire::JoinReply joined = rogue.join(10);
+  const net::WireMessage round = rogue.fetchRound();
+  const std::int64_t size = joined.model_size();
+  ASSERT_GT(size, 0);
+
+  ClientUpdate update;
+  update.round = round.header.round();
+  update.num_samples = 10;
+  update.params = torch::zeros({size - 1});
+  net::WireMessage wrong_shape = net::encodeUpdate(update, "client_3");
+  wire::SubmitReply reply = rogue.submit(wrong_shape.header, wrong_shape.payload);
+  EXPECT_FALSE(reply.accepted());
+  EXPECT_NE(reply.reason().find("shape"), std::string::npos) << reply.reason();
+
+  update.params = torch::zeros({size});
+  update.params[3] = std::numeric_limits<float>::quiet_NaN();
+  net::WireMessage with_nan = net::encodeUpdate(update, "client_3");
+  reply = rogue.submit(with_nan.header, with_nan.payload);
+  EXPECT_FALSE(reply.accepted());
+  EXPECT_NE(reply.reason().find("NaN"), std::string::npos) << reply.reason();
+
+  wire::Header oversized = with_nan.header;
+  oversized.set_payload_bytes(std::int64_t{3} << 20);
+  reply = rogue.submit(oversized, "");
+  EXPECT_FALSE(reply.accepted());
+  EXPECT_NE(reply.reason().find("over the limit"), std::string::npos) << reply.reason();
+
+  update.params = torch::zeros({size});
+  net::WireMessage sound = net::encodeUpdate(update, "client_3");
+  reply = rogue.submit(sound.header, sound.payload.substr(0, sound.payload.size() / 2));
+  EXPECT_FALSE(reply.accepted());
+  EXPECT_NE(reply.reason().find("truncated"), std::string::npos) << reply.reason();
+
+  reply = rogue.submit(sound.header, sound.payload);
+  EXPECT_TRUE(reply.accepted()) << reply.reason();
+
+  // Round 2 goes on without the rogue (it does not fetch again) once the deadline passes... so
+  // let it answer round 2 soundly too.
+  const net::WireMessage second = rogue.fetchRound();
+  update.round = second.header.round();
+  net::WireMessage sound2 = net::encodeUpdate(update, "client_3");
+  EXPECT_TRUE(rogue.submit(sound2.header, sound2.payload).accepted());
+
+  ASSERT_EQ(server.wait(seconds(60)), 0) << server.output();
+  const std::string log = server.output();
+  std::size_t refusals = 0;
+  for (std::size_t at = log.find("refused the round-1 update of site 'client_3'"); at != std::string::npos;
+       at = log.find("refused the round-1 update of site 'client_3'", at + 1))
+    ++refusals;
+  EXPECT_EQ(refusals, 4u) << log;
+  const std::string audit = federation.runs + "/deployed/audit.sqlite";
+  EXPECT_EQ(auditRows(audit, "SELECT reason FROM updates WHERE status='rejected'").size(), 4u);
+  const std::string rounds = readFile(federation.runs + "/deployed/rounds.jsonl");
+  EXPECT_NE(rounds.find(R"("participants":4)"), std::string::npos) << rounds;
+}
+
+TEST(Deployment, MutualTlsRefusesSitesWithoutAValidCertificate) {
+  TempDir dir;
+  const Federation federation = makeFederation(dir);
+  std::string output;
+  const std::string certs = dir.file("certs"), foreign = dir.file("foreign");
+  ASSERT_EQ(runCommand(fmt::format("{}/scripts/make-certs.sh {} localhost client_0 client_1 client_2 client_3 intruder",
+                                   PAGEFL_SOURCE_DIR, certs),
+                       output),
+            0)
+      << output;
+  ASSERT_EQ(runCommand(fmt::format("{}/scripts/make-certs.sh {} localhost client_0", PAGEFL_SOURCE_DIR, foreign), output), 0)
+      << output;
+  const std::string address = federation.address;
+  const std::string port = address.substr(address.find(':') + 1);
+  Process server(serverArgs(federation, {"run.rounds=2", "deploy.tls=true", "deploy.ca=" + certs + "/ca.pem",
+                                         "deploy.cert=" + certs + "/server.pem", "deploy.key=" + certs + "/server.key"}),
+                 dir.file("server.log"));
+  auto tlsClient = [&](const std::string& id, const std::string& directory, const std::string& cert_name) {
+    return std::vector<std::string>{"client", "--server", "localhost:" + port, "--id", id, "--data", federation.leaf,
+                                    "--state", dir.file("state-" + id + cert_name), "--ca", directory + "/ca.pem",
+                                    "--cert", directory + "/" + cert_name + ".pem", "--key",
+                                    directory + "/" + cert_name + ".key", "--give-up-after", "3"};
+  };
+  // A certificate from another CA: the handshake fails, the site gives up.
+  Process foreign_site(tlsClient("client_0", foreign, "client_0"), dir.file("foreign.log"));
+  EXPECT_NE(foreign_site.wait(seconds(60)), 0);
+  EXPECT_NE(foreign_site.output().find("unreachable"), std::string::npos) << foreign_site.output();
+  // A valid certificate for a name the federation does not list (with data of its own).
+  writeMnistLikeDataset(dir.file("intruder-data"), 20, 10, false);
+  std::vector<std::string> intruder_args = tlsClient("intruder", certs, "intruder");
+  intruder_args[6] = dir.file("intruder-data");
+  Process intruder(intruder_args, dir.file("intruder.log"));
+  EXPECT_NE(intruder.wait(seconds(30)), 0);
+  EXPECT_NE(intruder.output().find("not in this federation"), std::string::npos) << intruder.output();
+  // A valid certificate used to claim another site's name.
+  Process impostor(tlsClient("client_1", certs, "client_0"), dir.file("impostor.log"));
+  EXPECT_NE(impostor.wait(seconds(30)), 0);
+  EXPECT_NE(impostor.output().find("your certificate is for 'client_0'"), std::string::npos) << impostor.output();
+
+  // The server kept serving: the genuine sites complete the run.
+  std::vector<std::unique_ptr<Process>> sites;
+  for (const std::string& site : federation.sites)
+    sites.push_back(std::make_unique<Process>(tlsClient(site, certs, site), dir.file(site + ".log")));
+  ASSERT_EQ(server.wait(seconds(60)), 0) << server.output();
+  for (auto& site : sites) EXPECT_EQ(site->wait(seconds(30)), 0) << site->output();
+  EXPECT_NE(server.output().find("refused unknown site 'intruder'"), std::string::npos) << server.output();
+  EXPECT_NE(server.output().find("its certificate is for 'client_0' but it claims to be 'client_1'"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace pagefl::testing
