@@ -12,6 +12,9 @@ PACKAGES=(
   libturbojpeg0-dev                  # Tiny-ImageNet's JPEG images
   gnuplot-nox                        # the comparison report's charts
   chromium                           # tests open the HTML report headless
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc  # deployment transport
+  libsqlite3-dev                     # the deployed server's audit log
+  libssl-dev openssl                 # SHA-256 of audited updates; scripts/make-certs.sh
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )

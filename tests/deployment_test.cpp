@@ -50,6 +50,10 @@ TEST(Deployment, FedAvgOverLoopbackEqualsTheSimulator) {
   const Federation federation = makeFederation(dir);
   const auto [deployed, simulated] = deployAndSimulate(dir, federation, {"algorithm.name=fedavg"});
   expectSameMetrics(deployed, simulated);
+  // The deployed run is a run directory like any other: the report takes it.
+  Process report({"report", federation.runs}, dir.file("report.log"));
+  EXPECT_EQ(report.wait(seconds(60)), 0) << report.output();
+  EXPECT_TRUE(fs::exists(federation.runs + "/report.html")) << report.output();
 }
 
 TEST(Deployment, PageOverLoopbackEqualsTheSimulator) {
@@ -110,24 +114,33 @@ TEST(Deployment, KilledSiteIsDroppedAtTheDeadlineAndRejoinsWithItsAgent) {
   EXPECT_NE(rounds.find(R"("participants":3,"round":2)"), std::string::npos) << rounds;
 }
 
-TEST(Deployment, ServerKilledAndResumedLosesAndRepeatsNoUpdate) {
+TEST(Deployment, ServerStoppedOrKilledAndResumedLosesAndRepeatsNoUpdate) {
   TempDir dir;
   const Federation federation = makeFederation(dir);
-  // Enough local work that the kill lands mid-run.
+  // Enough local work that the signals land mid-run.
   const std::vector<std::string> overrides = {"run.rounds=40", "train.epochs=4"};
+  std::vector<std::string> resume = overrides;
+  resume.insert(resume.begin(), "--resume");
+  const std::string rounds_file = federation.runs + "/deployed/rounds.jsonl";
   std::vector<std::unique_ptr<Process>> sites;
   {
+    // SIGTERM: a clean stop, checkpointed.
     Process server(serverArgs(federation, overrides), dir.file("server.log"));
     for (const std::string& site : federation.sites)
-      sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(std::string(site) + ".log")));
-    ASSERT_TRUE(waitForFileText(federation.runs + "/deployed/rounds.jsonl", R"("round":3)", seconds(60)))
-        << server.output();
+      sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(site + ".log")));
+    ASSERT_TRUE(waitForFileText(rounds_file, R"("round":3)", seconds(60))) << server.output();
+    server.signal(SIGTERM);
+    ASSERT_EQ(server.wait(seconds(30)), 0) << server.output();
+    EXPECT_NE(server.output().find("continue with: pagefl server --config"), std::string::npos) << server.output();
+  }
+  {
+    // SIGKILL: no chance to clean up; the last checkpoint is all there is.
+    Process server(serverArgs(federation, resume), dir.file("server-resumed.log"));
+    ASSERT_TRUE(waitForFileText(rounds_file, R"("round":12)", seconds(60))) << server.output();
     server.signal(SIGKILL);
     server.wait(seconds(5));
   }
-  std::vector<std::string> resume = overrides;
-  resume.insert(resume.begin(), "--resume");
-  Process resumed(serverArgs(federation, resume), dir.file("server-resumed.log"));
+  Process resumed(serverArgs(federation, resume), dir.file("server-resumed-again.log"));
   ASSERT_EQ(resumed.wait(seconds(120)), 0) << resumed.output();
   EXPECT_NE(resumed.output().find("resumed from the checkpoint of round"), std::string::npos);
   for (auto& site : sites) EXPECT_EQ(site->wait(seconds(30)), 0) << site->output();
@@ -137,9 +150,9 @@ TEST(Deployment, ServerKilledAndResumedLosesAndRepeatsNoUpdate) {
   EXPECT_TRUE(auditRows(audit, "SELECT client, round FROM updates WHERE status='applied' GROUP BY client, round "
                                "HAVING COUNT(*) > 1").empty());
   EXPECT_EQ(auditRows(audit, "SELECT DISTINCT client || round FROM updates WHERE status='applied'").size(), 160u);
-  EXPECT_EQ(auditRows(audit, "SELECT 1 FROM events WHERE kind='resume'").size(), 1u);
+  EXPECT_EQ(auditRows(audit, "SELECT 1 FROM events WHERE kind='resume'").size(), 2u);
 
-  // FedAvg's sites keep no state, so the resumed run equals an uninterrupted simulation.
+  // FedAvg's sites keep no state, so the twice-resumed run equals an uninterrupted simulation.
   std::vector<std::string> simulate = {"run", "--config", federation.config, "run.name=simulated"};
   simulate.insert(simulate.end(), overrides.begin(), overrides.end());
   Process simulator(simulate, dir.file("simulator.log"));

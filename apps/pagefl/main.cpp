@@ -1,9 +1,10 @@
-// The pagefl command line: run, compare, sweep, partition, config; server, client, audit.
+// The pagefl command line: run, compare, sweep, partition, report, config; server, client, audit.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <exception>
+#include <filesystem>
 #include <iostream>
 
 #include "pagefl/core/config.h"
@@ -14,6 +15,8 @@
 #include "pagefl/net/federation_client.h"
 #include "pagefl/net/federation_server.h"
 #include "pagefl/pilot/compare.h"
+#include "pagefl/pilot/comparison_report.h"
+#include "pagefl/pilot/run_results.h"
 #include "pagefl/report/progress_bar.h"
 #include "pagefl/report/run_recorder.h"
 #include "pagefl/sim/simulator.h"
@@ -51,6 +54,23 @@ int compareAlgorithms(const CompareOptions& options) {
   fmt::print("{} runs trained, {} finished runs reused\n", outcome.runs_done, outcome.runs_reused);
   fmt::print("results: {}  (summary.md, summary.csv, one directory per run)\n", outcome.directory);
   fmt::print("report: {}\n", outcome.report);
+  return 0;
+}
+
+// The table and HTML report over every finished run directory inside `directory`: simulated,
+// deployed, or both side by side.
+int reportRuns(const std::string& directory) {
+  std::vector<RunResult> results;
+  for (const auto& entry : std::filesystem::directory_iterator(directory))
+    if (entry.is_directory() && isFinishedRun(entry.path().string()))
+      results.push_back(readRunResult(entry.path().string()));
+  if (results.empty())
+    throw Error("'{}' holds no finished run (a directory with summary.json): pass the parent of run directories, "
+                "e.g. runs/",
+                directory);
+  const std::vector<ComparisonRow> rows = summariseComparison(results);
+  fmt::print("{}", comparisonText(rows));
+  fmt::print("report: {}\n", writeComparisonReport(directory, rows));
   return 0;
 }
 
@@ -168,6 +188,12 @@ int main(int argc, char** argv) {
   client->add_option("--give-up-after", client_options.give_up_s, "seconds of an unreachable server before stopping")
       ->check(CLI::PositiveNumber);
 
+  std::string report_dir;
+  auto* report = app.add_subcommand("report", "table and HTML report of the finished runs in a directory (simulated or deployed)");
+  report->add_option("directory", report_dir, "a directory of run directories, e.g. runs/")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+
   net::AuditQuery audit_query;
   std::string audit_db;
   std::int64_t audit_round = -1;
@@ -197,6 +223,7 @@ int main(int argc, char** argv) {
       client_options.tls.enabled = !insecure;
       return net::runClient(client_options);
     }
+    if (report->parsed()) return reportRuns(report_dir);
     if (audit->parsed()) {
       if (audit_round >= 0) audit_query.round = audit_round;
       fmt::print("{}", net::queryAudit(audit_db, audit_query));

@@ -72,9 +72,9 @@ void reshapeSamples(Dataset& data, std::vector<std::int64_t> sample_shape) {
   data.x = data.x.reshape(sample_shape);
 }
 
-class Site {
+class SiteRunner {
  public:
-  explicit Site(const ClientOptions& options)
+  explicit SiteRunner(const ClientOptions& options)
       : options_(options),
         state_path_((fs::path(options.state_dir.empty() ? "pagefl-site-" + options.id : options.state_dir) /
                      "state.pt")
@@ -211,7 +211,7 @@ class Site {
 int runClient(const ClientOptions& options) {
   if (options.id.empty()) throw Error("--id is required: the site's name, as listed in the server's deploy.clients");
   configureSingleThreadedKernels();
-  return Site(options).run();
+  return SiteRunner(options).run();
 }
 
 }  // namespace pagefl::net

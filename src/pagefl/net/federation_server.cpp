@@ -7,9 +7,10 @@
 #include <torch/torch.h>
 
 #include <atomic>
-#include <csignal>
 #include <filesystem>
 #include <thread>
+
+#include <signal.h>
 
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
@@ -54,36 +55,30 @@ std::string runDirectory(const Config& config) {
                                        : config.deploy.run_dir;
 }
 
-// SIGINT and SIGTERM set a flag that the round loop checks; a thread waits for them so that
-// no other thread is interrupted.
+// SIGINT and SIGTERM set a flag that the round loop checks. A handler rather than sigwait():
+// BLAS starts its threads before main(), with the signals unblocked, and any of them may take one.
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void requestStop(int) { stop_requested = true; }
+
 class ShutdownSignals {
  public:
   ShutdownSignals() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    waiter_ = std::thread([this] {
-      const timespec tick{0, 200'000'000};
-      while (!closing_) {
-        const int signal = sigtimedwait(&set_, nullptr, &tick);
-        if (signal == SIGINT || signal == SIGTERM) {
-          spdlog::warn("received {}: checkpointing and stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
-          stop = true;
-        }
-      }
-    });
+    struct sigaction action {};
+    action.sa_handler = requestStop;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_int_);
+    sigaction(SIGTERM, &action, &previous_term_);
   }
   ~ShutdownSignals() {
-    closing_ = true;
-    waiter_.join();
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
   }
-  std::atomic<bool> stop{false};
+  const std::atomic<bool>& stop = stop_requested;
 
  private:
-  sigset_t set_;
-  std::atomic<bool> closing_{false};
-  std::thread waiter_;
+  struct sigaction previous_int_ {}, previous_term_ {};
 };
 
 std::vector<std::string> siteNames(const RoundCoordinator& coordinator, const std::vector<std::int64_t>& clients) {
@@ -156,6 +151,7 @@ class DeployedRun {
       if (runRound(round)) ++round;
     }
     if (signals_.stop) {
+      spdlog::warn("received SIGINT or SIGTERM: checkpointing and stopping");
       if (last_checkpoint_ != completed_) checkpoint();
       audit_->recordEvent("stop", fmt::format("signal after round {}", completed_));
       spdlog::info("stopped after round {}; continue with: pagefl server --config {} --resume", completed_,
