@@ -299,16 +299,18 @@ TEST(Deployment, MutualTlsRefusesSitesWithoutAValidCertificate) {
   Process server(serverArgs(federation, {"run.rounds=2", "deploy.tls=true", "deploy.ca=" + certs + "/ca.pem",
                                          "deploy.cert=" + certs + "/server.pem", "deploy.key=" + certs + "/server.key"}),
                  dir.file("server.log"));
+  // Every site trusts the federation's CA; `directory` holds the certificate it presents.
   auto tlsClient = [&](const std::string& id, const std::string& directory, const std::string& cert_name) {
     return std::vector<std::string>{"client", "--server", "localhost:" + port, "--id", id, "--data", federation.leaf,
-                                    "--state", dir.file("state-" + id + cert_name), "--ca", directory + "/ca.pem",
+                                    "--state", dir.file("state-" + id + cert_name), "--ca", certs + "/ca.pem",
                                     "--cert", directory + "/" + cert_name + ".pem", "--key",
                                     directory + "/" + cert_name + ".key", "--give-up-after", "3"};
   };
-  // A certificate from another CA: the handshake fails, the site gives up.
+  // A certificate from another CA: the server refuses the handshake, the site gives up.
   Process foreign_site(tlsClient("client_0", foreign, "client_0"), dir.file("foreign.log"));
   EXPECT_NE(foreign_site.wait(seconds(60)), 0);
   EXPECT_NE(foreign_site.output().find("unreachable"), std::string::npos) << foreign_site.output();
+  EXPECT_TRUE(server.waitForOutput("refused a TLS connection", seconds(10))) << server.output();
   // A valid certificate for a name the federation does not list (with data of its own).
   writeMnistLikeDataset(dir.file("intruder-data"), 20, 10, false);
   std::vector<std::string> intruder_args = tlsClient("intruder", certs, "intruder");

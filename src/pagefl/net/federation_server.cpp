@@ -309,6 +309,7 @@ class DeployedRun {
 }  // namespace
 
 int runServer(const ServerOptions& options) {
+  routeGrpcLogsToSpdlog();
   ShutdownSignals signals;
   DeployedRun run(options, signals);
   return run.run();

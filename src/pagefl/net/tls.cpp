@@ -1,6 +1,8 @@
 #include "pagefl/net/tls.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/security/auth_context.h>
+#include <spdlog/spdlog.h>
 
 #include "pagefl/core/error.h"
 #include "pagefl/fl/state_archive.h"
@@ -18,7 +20,22 @@ std::string readPem(const std::string& path, const char* what) {
   return pem;
 }
 
+void logGrpcLine(gpr_log_func_args* args) {
+  const std::string message = args->message;
+  if (message.find("Handshake failed") != std::string::npos) {
+    spdlog::warn("refused a TLS connection: {} (a peer without a certificate signed by the federation's CA, or "
+                 "one that does not trust this party's certificate)",
+                 message);
+  } else if (args->severity == GPR_LOG_SEVERITY_ERROR) {
+    spdlog::error("gRPC: {}", message);
+  } else {
+    spdlog::debug("gRPC: {}", message);
+  }
+}
+
 }  // namespace
+
+void routeGrpcLogsToSpdlog() { gpr_set_log_function(logGrpcLine); }
 
 std::shared_ptr<grpc::ServerCredentials> serverCredentials(const TlsFiles& files) {
   if (!files.enabled) return grpc::InsecureServerCredentials();

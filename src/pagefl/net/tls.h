@@ -22,6 +22,9 @@ struct TlsFiles {
 std::shared_ptr<grpc::ServerCredentials> serverCredentials(const TlsFiles& files);
 std::shared_ptr<grpc::ChannelCredentials> channelCredentials(const TlsFiles& files);
 
+// gRPC's own log lines (TLS handshake failures among them) go to pagefl's log, explained.
+void routeGrpcLogsToSpdlog();
+
 // The common name of the verified client certificate, or nothing on a plaintext connection.
 std::optional<std::string> peerCommonName(const grpc::ServerContext& context);
 
