@@ -121,6 +121,9 @@ class DeployedRun {
                                   static_cast<std::int64_t>(config_.deploy.clients.size()));
     audit_ = std::make_unique<AuditLog>((fs::path(run_dir_) / "audit.sqlite").string());
     if (options.resume) restore();
+    // Updates of rounds past the checkpoint (all of them, when a run that never checkpointed is
+    // started again) never reached a kept model: their rounds run again.
+    audit_->reconcileWithCheckpoint(completed_);
     recorder_ = std::make_unique<RunRecorder>(config_, run_dir_, completed_);
     audit_->recordEvent(options.resume ? "resume" : "start",
                         fmt::format("{} from round {} of {}", config_.algorithm.name, completed_ + 1, config_.run.rounds));
@@ -175,7 +178,6 @@ class DeployedRun {
                   run_dir_, (fs::path(run_dir_) / "config.toml").string());
     algorithm_.server->loadState(checkpoint.server_state);
     completed_ = last_checkpoint_ = checkpoint.round;
-    audit_->reconcileWithCheckpoint(completed_);
     spdlog::info("resumed from the checkpoint of round {}", completed_);
   }
 
