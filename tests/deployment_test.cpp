@@ -114,6 +114,32 @@ TEST(Deployment, KilledSiteIsDroppedAtTheDeadlineAndRejoinsWithItsAgent) {
   EXPECT_NE(rounds.find(R"("participants":3,"round":2)"), std::string::npos) << rounds;
 }
 
+TEST(Deployment, SiteRestartedWithinItsRoundSendsItsSavedUpdateAndTheRunIsUnchanged) {
+  TempDir dir;
+  const Federation federation = makeFederation(dir);
+  const std::vector<std::string> overrides = {"algorithm.name=page", "run.rounds=4"};
+  Process server(serverArgs(federation, overrides), dir.file("server.log"));
+  std::vector<std::unique_ptr<Process>> sites;
+  for (const char* site : {"client_0", "client_1", "client_3"})
+    sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(std::string(site) + ".log")));
+  {
+    Process stalled(clientArgs(federation, dir, "client_2"), dir.file("client_2.log"),
+                    std::vector<std::string>{"PAGEFL_TEST_STALL_AT_ROUND=2"});
+    ASSERT_TRUE(stalled.waitForOutput("stalling in round 2", seconds(60))) << stalled.output();
+  }  // killed after it trained and saved, before it sent
+  Process restarted(clientArgs(federation, dir, "client_2"), dir.file("client_2-restarted.log"));
+  ASSERT_EQ(server.wait(seconds(120)), 0) << server.output();
+  EXPECT_EQ(restarted.wait(seconds(30)), 0) << restarted.output();
+  EXPECT_NE(restarted.output().find("round 2: sending the update saved before a restart"), std::string::npos)
+      << restarted.output();
+  // Its agent advanced once for round 2, so the run is the uninterrupted one.
+  std::vector<std::string> simulate = {"run", "--config", federation.config, "run.name=simulated"};
+  simulate.insert(simulate.end(), overrides.begin(), overrides.end());
+  Process simulator(simulate, dir.file("simulator.log"));
+  ASSERT_EQ(simulator.wait(seconds(120)), 0) << simulator.output();
+  expectSameMetrics(federation.runs + "/deployed", federation.runs + "/simulated");
+}
+
 TEST(Deployment, ServerStoppedOrKilledAndResumedLosesAndRepeatsNoUpdate) {
   TempDir dir;
   const Federation federation = makeFederation(dir);

@@ -17,6 +17,7 @@
 #include "pagefl/core/runtime.h"
 #include "pagefl/fl/algorithm.h"
 #include "pagefl/fl/state_archive.h"
+#include "pagefl/net/audit_log.h"
 #include "pagefl/net/proto/federation.grpc.pb.h"
 #include "pagefl/net/site_data.h"
 #include "pagefl/net/wire_codec.h"
@@ -64,6 +65,43 @@ std::unique_ptr<grpc::ClientContext> contextWithin(std::chrono::seconds timeout)
 std::int64_t stallRound() {
   const char* value = std::getenv("PAGEFL_TEST_STALL_AT_ROUND");
   return value ? std::atoll(value) : -1;
+}
+
+// The update a site last produced, kept with its state: offered the same round again with the
+// same global model (after its own restart or the server's), the site sends it instead of training
+// again, so that its local state (agents, personal models) advances once per round.
+struct SavedUpdate {
+  std::int64_t round = -1;
+  std::string global_sha256;
+  WireMessage wire;
+};
+
+constexpr std::string_view kStatePrefix = "state/";
+
+std::string siteFile(const ClientState& state, const SavedUpdate& saved) {
+  NamedTensors file;
+  for (auto& [key, tensor] : state.save()) file[std::string(kStatePrefix) + key] = tensor;
+  file["update/round"] = torch::tensor(saved.round, torch::kInt64);
+  file["update/global_sha256"] = bytesTensor(saved.global_sha256);
+  file["update/header"] = bytesTensor(saved.wire.header.SerializeAsString());
+  file["update/payload"] = bytesTensor(saved.wire.payload);
+  return serializeTensors(file);
+}
+
+SavedUpdate readSiteFile(const std::string& path, ClientState& state) {
+  const std::string what = "the site's state '" + path + "'";
+  NamedTensors file = deserializeTensors(readWholeFile(path, what), what);
+  NamedTensors saved_state;
+  for (auto& [key, tensor] : file)
+    if (key.starts_with(kStatePrefix)) saved_state[key.substr(kStatePrefix.size())] = tensor;
+  state.restore(saved_state);
+  SavedUpdate saved;
+  saved.round = requireTensor(file, "update/round", what).item<std::int64_t>();
+  saved.global_sha256 = tensorBytes(requireTensor(file, "update/global_sha256", what));
+  if (!saved.wire.header.ParseFromString(tensorBytes(requireTensor(file, "update/header", what))))
+    throw Error("{} is corrupt (its saved update); delete it to start this site afresh", what);
+  saved.wire.payload = tensorBytes(requireTensor(file, "update/payload", what));
+  return saved;
 }
 
 // Flat LEAF features take the model's input shape (the server checked the sizes agree).
@@ -138,8 +176,8 @@ class SiteRunner {
     algorithm_ = std::make_unique<Algorithm>(makeAlgorithm(config_));
     streams_ = std::make_unique<RngStreams>(static_cast<std::uint64_t>(config_.run.seed));
     if (fs::exists(state_path_)) {
-      state_.restore(deserializeTensors(readWholeFile(state_path_, "the site's state"), "the site's state '" + state_path_ + "'"));
-      spdlog::info("restored this site's state from {} ({} entries)", state_path_, state_.save().size());
+      saved_ = readSiteFile(state_path_, state_);
+      spdlog::info("restored this site's state from {} (last trained round {})", state_path_, saved_.round);
     }
   }
 
@@ -168,26 +206,32 @@ class SiteRunner {
 
   void train(const ServerMessage& message) {
     const auto started = Clock::now();
-    ClientContext context{client_, data_.train, data_.test, *model_, state_, *streams_};
-    ClientUpdate update = algorithm_->client->run(message, context);
-    update.client = client_;
-    update.round = message.round;
-    writeFileAtomically(state_path_, serializeTensors(state_.save()));
+    const std::string global_sha256 = sha256Hex(parameterBytes(message.global));
+    if (saved_.round == message.round && saved_.global_sha256 == global_sha256) {
+      spdlog::info("round {}: sending the update saved before a restart (trained on the same global model)",
+                   message.round);
+    } else {
+      ClientContext context{client_, data_.train, data_.test, *model_, state_, *streams_};
+      ClientUpdate update = algorithm_->client->run(message, context);
+      update.round = message.round;
+      saved_ = {message.round, global_sha256, encodeUpdate(update, options_.id)};
+      writeFileAtomically(state_path_, siteFile(state_, saved_));
+    }
     if (message.round == stallRound()) {
       spdlog::warn("test hook: stalling in round {} (PAGEFL_TEST_STALL_AT_ROUND)", message.round);
       for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
     }
-    const WireMessage wire = encodeUpdate(update, options_.id);
     wire::SubmitReply reply;
     auto call = contextWithin(std::chrono::seconds(300));
     auto writer = stub_->SubmitUpdate(call.get(), &reply);
-    sendChunks(wire, [&](const wire::Chunk& chunk) { return writer->Write(chunk); });
+    sendChunks(saved_.wire, [&](const wire::Chunk& chunk) { return writer->Write(chunk); });
     writer->WritesDone();
     check(writer->Finish(), "sending the update");
+    const auto& metrics = saved_.wire.header.numbers();
     if (reply.accepted()) {
       spdlog::info("round {}: update accepted ({:.1f} s{})", message.round,
                    std::chrono::duration<double>(Clock::now() - started).count(),
-                   update.metrics.count("train_loss") ? fmt::format(", train loss {:.4f}", update.metrics.at("train_loss")) : "");
+                   metrics.count("train_loss") ? fmt::format(", train loss {:.4f}", metrics.at("train_loss")) : "");
     } else {
       spdlog::warn("round {}: the server refused this site's update: {}", message.round, reply.reason());
     }
@@ -204,6 +248,7 @@ class SiteRunner {
   std::unique_ptr<Algorithm> algorithm_;
   std::unique_ptr<RngStreams> streams_;
   ClientState state_;
+  SavedUpdate saved_;
 };
 
 }  // namespace
