@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <limits>
 #include <set>
+#include <sstream>
 
 #include "deployment_support.h"
 #include "pagefl/net/proto/federation.grpc.pb.h"
@@ -112,6 +113,16 @@ TEST(Deployment, KilledSiteIsDroppedAtTheDeadlineAndRejoinsWithItsAgent) {
   EXPECT_FALSE(auditRows(audit, "SELECT 1 FROM updates WHERE client='client_2' AND round>2 AND status='applied'").empty());
   const std::string rounds = readFile(federation.runs + "/deployed/rounds.jsonl");
   EXPECT_NE(rounds.find(R"("participants":3,"round":2)"), std::string::npos) << rounds;
+  // PAGE's aggregation weights of round 2 cover the three sites that answered, and sum to 1.
+  std::istringstream lines(rounds);
+  std::string line;
+  for (int i = 0; i < 2; ++i) std::getline(lines, line);
+  const nlohmann::json second = nlohmann::json::parse(line);
+  ASSERT_EQ(second["round"], 2);
+  EXPECT_FALSE(second["server"].contains("weight/2"));
+  EXPECT_NEAR(second["server"]["weight/0"].get<double>() + second["server"]["weight/1"].get<double>() +
+                  second["server"]["weight/3"].get<double>(),
+              1.0, 1e-9);
 }
 
 TEST(Deployment, SiteRestartedWithinItsRoundSendsItsSavedUpdateAndTheRunIsUnchanged) {

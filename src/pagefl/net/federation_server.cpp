@@ -18,6 +18,7 @@
 #include "pagefl/data/data_source.h"
 #include "pagefl/fl/algorithm.h"
 #include "pagefl/fl/state_archive.h"
+#include "pagefl/fl/streams.h"
 #include "pagefl/net/audit_log.h"
 #include "pagefl/net/federation_service.h"
 #include "pagefl/net/server_checkpoint.h"
@@ -85,6 +86,21 @@ std::vector<std::string> siteNames(const RoundCoordinator& coordinator, const st
   std::vector<std::string> names;
   for (std::int64_t c : clients) names.push_back(coordinator.site(c).name);
   return names;
+}
+
+// ", G->S a%, G->L b%, P->L c%": the round's streams for the log (client means, unweighted).
+std::string evaluationSummary(const RoundRecord& record) {
+  std::string text = fmt::format(", G->S {:.2f}%", 100 * record.global_on_server.accuracy());
+  const std::pair<const char*, const char*> shown[] = {{streams::kGlobalOnLocal, "G->L"},
+                                                        {streams::kPersonalOnLocal, "P->L"}};
+  for (const auto& [stream, label] : shown) {
+    double sum = 0;
+    int count = 0;
+    for (const ClientRecord& client : record.clients)
+      if (auto it = client.metrics.find(streams::accuracyKey(stream)); it != client.metrics.end()) sum += it->second, ++count;
+    if (count > 0) text += fmt::format(", {} {:.2f}%", label, 100 * sum / count);
+  }
+  return text;
 }
 
 class DeployedRun {
@@ -272,8 +288,7 @@ class DeployedRun {
     recorder_->onRound(record);
     if (round % config_.deploy.checkpoint_every == 0 || round == config_.run.rounds) checkpoint();
     spdlog::info("round {}/{}: {} update(s) aggregated{}, {:.2f} s", round, config_.run.rounds, closed.updates.size(),
-                 record.evaluated ? fmt::format(", G->S {:.2f}%", 100 * record.global_on_server.accuracy()) : "",
-                 record.seconds);
+                 record.evaluated ? evaluationSummary(record) : "", record.seconds);
     return true;
   }
 
