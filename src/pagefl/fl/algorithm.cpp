@@ -1,7 +1,6 @@
 #include "pagefl/fl/algorithm.h"
 
 #include "pagefl/core/error.h"
-#include "pagefl/fl/state_archive.h"
 #include "pagefl/fl/algorithms/fedavg.h"
 #include "pagefl/fl/algorithms/fedavg_finetune.h"
 #include "pagefl/fl/algorithms/local_only.h"
@@ -17,6 +16,7 @@
 #include "pagefl/fl/algorithms/per_fedavg.h"
 #include "pagefl/fl/algorithms/pfedme.h"
 #include "pagefl/fl/algorithms/scaffold.h"
+#include "pagefl/fl/state_archive.h"
 
 namespace pagefl {
 

@@ -7,8 +7,8 @@
 
 #include "pagefl/core/error.h"
 #include "pagefl/fl/aggregation.h"
-#include "pagefl/fl/state_archive.h"
 #include "pagefl/fl/algorithms/page_actions.h"
+#include "pagefl/fl/state_archive.h"
 #include "pagefl/fl/streams.h"
 
 namespace pagefl::page {
