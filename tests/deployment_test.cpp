@@ -373,3 +373,29 @@ TEST(Deployment, MutualTlsRefusesSitesWithoutAValidCertificate) {
 
 }  // namespace
 }  // namespace pagefl::testing
+
+namespace pagefl::testing {
+namespace {
+
+// Each mistake stops the server before it listens, with a message that names the fix.
+TEST(Deployment, ServerRefusesUnusableSettingsWithAClearMessage) {
+  TempDir dir;
+  const Federation federation = makeFederation(dir);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"deploy.clients=[]"}, "deploy.clients is empty"},
+      {{"deploy.min_clients=5"}, "deploy.min_clients = 5 but deploy.clients lists only 4 sites"},
+      {{"deploy.tls=true"}, "TLS needs the CA certificate (deploy.ca)"},
+      {{"deploy.tls=true", "deploy.ca=" + dir.file("missing.pem")}, "cannot open CA certificate (deploy.ca)"},
+      {{"eval.new_clients=0.25"}, "only the simulator can do"},
+      {{"deploy.listen=nonsense:99999"}, "cannot listen on deploy.listen"},
+      {{"--resume"}, "holds no checkpoint; start without --resume"},
+  };
+  for (const auto& [overrides, expected] : cases) {
+    Process server(serverArgs(federation, overrides), dir.file("server.log"));
+    EXPECT_EQ(server.wait(seconds(60)), 2) << server.output();
+    EXPECT_NE(server.output().find(expected), std::string::npos) << server.output();
+  }
+}
+
+}  // namespace
+}  // namespace pagefl::testing

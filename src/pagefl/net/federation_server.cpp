@@ -51,6 +51,13 @@ void checkDeployable(const Config& config) {
                 "theirs, so set it to false");
 }
 
+// The config sites build their half from: the server's own settings (addresses, key paths, site
+// names) are not theirs to see.
+std::string configForSites(Config config) {
+  config.deploy = DeployConfig{};
+  return toToml(config);
+}
+
 std::string runDirectory(const Config& config) {
   return config.deploy.run_dir.empty() ? (fs::path(config.run.output_dir) / config.run.name).string()
                                        : config.deploy.run_dir;
@@ -146,7 +153,7 @@ class DeployedRun {
   }
 
   int run() {
-    ServiceSettings settings{config_.deploy.tls, toToml(config_), model_size_, num_classes_,
+    ServiceSettings settings{config_.deploy.tls, configForSites(config_), model_size_, num_classes_,
                              server_test_.sampleShape(),
                              static_cast<std::int64_t>(config_.deploy.max_update_mb * (1 << 20))};
     FederationService service(settings, coordinator_, *audit_);
