@@ -154,39 +154,50 @@ TEST(Deployment, SiteRestartedWithinItsRoundSendsItsSavedUpdateAndTheRunIsUnchan
 TEST(Deployment, ServerStoppedOrKilledAndResumedLosesAndRepeatsNoUpdate) {
   TempDir dir;
   const Federation federation = makeFederation(dir);
-  // Enough local work that the signals land mid-run.
-  const std::vector<std::string> overrides = {"run.rounds=40", "train.epochs=4"};
+  const std::vector<std::string> overrides = {"run.rounds=12", "deploy.round_deadline_s=60"};
   std::vector<std::string> resume = overrides;
   resume.insert(resume.begin(), "--resume");
-  const std::string rounds_file = federation.runs + "/deployed/rounds.jsonl";
   std::vector<std::unique_ptr<Process>> sites;
+  for (const char* site : {"client_0", "client_1", "client_2"})
+    sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(std::string(site) + ".log")));
+  // client_3 hangs in a chosen round, so each signal reaches the server in the middle of a round.
+  auto stallingSite = [&](int round) {
+    return std::make_unique<Process>(clientArgs(federation, dir, "client_3"),
+                                     dir.file(fmt::format("client_3-{}.log", round)),
+                                     std::vector<std::string>{fmt::format("PAGEFL_TEST_STALL_AT_ROUND={}", round)});
+  };
   {
-    // SIGTERM: a clean stop, checkpointed.
+    // SIGTERM in round 5: a clean stop, checkpointed after round 4.
     Process server(serverArgs(federation, overrides), dir.file("server.log"));
-    for (const std::string& site : federation.sites)
-      sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(site + ".log")));
-    ASSERT_TRUE(waitForFileText(rounds_file, R"("round":3)", seconds(60))) << server.output();
+    auto site = stallingSite(5);
+    ASSERT_TRUE(site->waitForOutput("stalling in round 5", seconds(60))) << server.output();
     server.signal(SIGTERM);
     ASSERT_EQ(server.wait(seconds(30)), 0) << server.output();
-    EXPECT_NE(server.output().find("continue with: pagefl server --config"), std::string::npos) << server.output();
+    EXPECT_NE(server.output().find("stopped after round 4; continue with: pagefl server --config"), std::string::npos)
+        << server.output();
   }
   {
-    // SIGKILL: no chance to clean up; the last checkpoint is all there is.
+    // SIGKILL in round 9: no chance to clean up; the checkpoint of round 8 is all there is.
     Process server(serverArgs(federation, resume), dir.file("server-resumed.log"));
-    ASSERT_TRUE(waitForFileText(rounds_file, R"("round":12)", seconds(60))) << server.output();
+    auto site = stallingSite(9);
+    ASSERT_TRUE(site->waitForOutput("stalling in round 9", seconds(60))) << server.output();
     server.signal(SIGKILL);
     server.wait(seconds(5));
   }
   Process resumed(serverArgs(federation, resume), dir.file("server-resumed-again.log"));
+  Process site(clientArgs(federation, dir, "client_3"), dir.file("client_3.log"));
   ASSERT_EQ(resumed.wait(seconds(120)), 0) << resumed.output();
-  EXPECT_NE(resumed.output().find("resumed from the checkpoint of round"), std::string::npos);
-  for (auto& site : sites) EXPECT_EQ(site->wait(seconds(30)), 0) << site->output();
+  EXPECT_NE(resumed.output().find("resumed from the checkpoint of round 8"), std::string::npos) << resumed.output();
+  EXPECT_EQ(site.wait(seconds(30)), 0) << site.output();
+  for (auto& other : sites) EXPECT_EQ(other->wait(seconds(30)), 0) << other->output();
 
   const std::string audit = federation.runs + "/deployed/audit.sqlite";
   // Every round applied exactly one update of each site: none lost, none applied twice.
   EXPECT_TRUE(auditRows(audit, "SELECT client, round FROM updates WHERE status='applied' GROUP BY client, round "
                                "HAVING COUNT(*) > 1").empty());
-  EXPECT_EQ(auditRows(audit, "SELECT DISTINCT client || round FROM updates WHERE status='applied'").size(), 160u);
+  EXPECT_EQ(auditRows(audit, "SELECT DISTINCT client || '/' || round FROM updates WHERE status='applied'").size(), 48u);
+  // The updates that arrived in the interrupted rounds 5 and 9 were discarded, never applied.
+  EXPECT_FALSE(auditRows(audit, "SELECT 1 FROM updates WHERE round IN (5, 9) AND status='discarded'").empty());
   EXPECT_EQ(auditRows(audit, "SELECT 1 FROM events WHERE kind='resume'").size(), 2u);
 
   // FedAvg's sites keep no state, so the twice-resumed run equals an uninterrupted simulation.
