@@ -141,7 +141,8 @@ struct EvalConfig {
 struct DeployConfig {
   std::string listen = "127.0.0.1:50051";
   std::vector<std::string> clients;  // names allowed to join; a name's position is its client index
-  std::int64_t min_clients = 1;
+  std::int64_t min_clients = 1;   // connected sites needed to start a round
+  std::int64_t min_updates = 1;   // updates needed by the deadline to aggregate it
   double round_deadline_s = 120;
   double client_timeout_s = 30;      // a client silent this long is no longer sampled
   std::int64_t checkpoint_every = 1;

@@ -164,7 +164,9 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.texts("deploy.clients", c.deploy.clients,
           "pagefl server: names of the sites allowed to join (their certificates' common names), in client-index order");
   v.integer("deploy.min_clients", c.deploy.min_clients, {1, 1e7},
-            "pagefl server: a round starts, and is aggregated, only with at least this many clients");
+            "pagefl server: a round starts only when at least this many sites are connected");
+  v.integer("deploy.min_updates", c.deploy.min_updates, {1, 1e7},
+            "pagefl server: a round is aggregated only with at least this many updates by its deadline (else run again)");
   v.real("deploy.round_deadline_s", c.deploy.round_deadline_s, {0.1, 1e7},
          "pagefl server: seconds a round waits for updates; stragglers past it are dropped from the round");
   v.real("deploy.client_timeout_s", c.deploy.client_timeout_s, {0.1, 1e7},

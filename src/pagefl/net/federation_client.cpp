@@ -61,7 +61,8 @@ std::unique_ptr<grpc::ClientContext> contextWithin(std::chrono::seconds timeout)
 }
 
 // The test hook that makes this site hang mid-round (after training, before sending), so that
-// tests can kill it there: PAGEFL_TEST_STALL_AT_ROUND=<round>.
+// tests can kill it there: PAGEFL_TEST_STALL_AT_ROUND=<round> stalls in the first round from
+// <round> on that this site is sampled for.
 std::int64_t stallRound() {
   const char* value = std::getenv("PAGEFL_TEST_STALL_AT_ROUND");
   return value ? std::atoll(value) : -1;
@@ -217,7 +218,7 @@ class SiteRunner {
       saved_ = {message.round, global_sha256, encodeUpdate(update, options_.id)};
       writeFileAtomically(state_path_, siteFile(state_, saved_));
     }
-    if (message.round == stallRound()) {
+    if (const std::int64_t stall = stallRound(); stall > 0 && message.round >= stall) {
       spdlog::warn("test hook: stalling in round {} (PAGEFL_TEST_STALL_AT_ROUND)", message.round);
       for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
     }

@@ -39,9 +39,10 @@ void checkDeployable(const Config& config) {
   if (config.deploy.clients.empty())
     throw Error("deploy.clients is empty: list the names of the sites allowed to join, e.g. "
                 "deploy.clients = [\"site-a\", \"site-b\"] (with TLS, their certificates' common names)");
-  if (config.deploy.min_clients > static_cast<std::int64_t>(config.deploy.clients.size()))
-    throw Error("deploy.min_clients = {} but deploy.clients lists only {} sites", config.deploy.min_clients,
-                config.deploy.clients.size());
+  for (const auto& [key, value] : {std::pair{"deploy.min_clients", config.deploy.min_clients},
+                                    std::pair{"deploy.min_updates", config.deploy.min_updates}})
+    if (value > static_cast<std::int64_t>(config.deploy.clients.size()))
+      throw Error("{} = {} but deploy.clients lists only {} sites", key, value, config.deploy.clients.size());
   if (config.eval.new_clients > 0)
     throw Error("eval.new_clients holds sites out of training, which only the simulator can do; set it to 0");
   if (config.partition.late_join_round > 1)
@@ -261,9 +262,9 @@ class DeployedRun {
     if (!closed.stragglers.empty())
       spdlog::warn("round {}: no update by the deadline from {}; the round goes on without them", round,
                    fmt::join(siteNames(coordinator_, closed.stragglers), ", "));
-    if (static_cast<std::int64_t>(closed.updates.size()) < config_.deploy.min_clients) {
-      spdlog::warn("round {}: {} update(s), fewer than deploy.min_clients = {}; the round is run again", round,
-                   closed.updates.size(), config_.deploy.min_clients);
+    if (static_cast<std::int64_t>(closed.updates.size()) < config_.deploy.min_updates) {
+      spdlog::warn("round {}: {} update(s), fewer than deploy.min_updates = {}; the round is run again", round,
+                   closed.updates.size(), config_.deploy.min_updates);
       audit_->discardRound(round, "too few updates by the deadline; the round was run again");
       return false;
     }
