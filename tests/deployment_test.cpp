@@ -350,6 +350,7 @@ TEST(Deployment, MutualTlsRefusesSitesWithoutAValidCertificate) {
       << output;
   ASSERT_EQ(runCommand(fmt::format("{}/scripts/make-certs.sh {} localhost client_0", PAGEFL_SOURCE_DIR, foreign), output), 0)
       << output;
+  // Dialled by IP (the server certificate names 127.0.0.1 too): a minimal machine may lack /etc/hosts.
   const std::string address = federation.address;
   const std::string port = address.substr(address.find(':') + 1);
   Process server(serverArgs(federation, {"run.rounds=2", "deploy.tls=true", "deploy.ca=" + certs + "/ca.pem",
@@ -357,7 +358,7 @@ TEST(Deployment, MutualTlsRefusesSitesWithoutAValidCertificate) {
                  dir.file("server.log"));
   // Every site trusts the federation's CA; `directory` holds the certificate it presents.
   auto tlsClient = [&](const std::string& id, const std::string& directory, const std::string& cert_name) {
-    return std::vector<std::string>{"client", "--server", "localhost:" + port, "--id", id, "--data", federation.leaf,
+    return std::vector<std::string>{"client", "--server", "127.0.0.1:" + port, "--id", id, "--data", federation.leaf,
                                     "--state", dir.file("state-" + id + cert_name), "--ca", certs + "/ca.pem",
                                     "--cert", directory + "/" + cert_name + ".pem", "--key",
                                     directory + "/" + cert_name + ".key", "--give-up-after", "3"};

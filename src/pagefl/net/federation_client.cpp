@@ -257,7 +257,7 @@ class SiteRunner {
 int runClient(const ClientOptions& options) {
   if (options.id.empty()) throw Error("--id is required: the site's name, as listed in the server's deploy.clients");
   configureSingleThreadedKernels();
-  routeGrpcLogsToSpdlog();
+  configureGrpc();
   return SiteRunner(options).run();
 }
 

@@ -334,7 +334,7 @@ class DeployedRun {
 }  // namespace
 
 int runServer(const ServerOptions& options) {
-  routeGrpcLogsToSpdlog();
+  configureGrpc();
   ShutdownSignals signals;
   DeployedRun run(options, signals);
   return run.run();

@@ -1,6 +1,7 @@
 #include "pagefl/net/tls.h"
 
 #include <grpc/support/log.h>
+#include <stdlib.h>
 #include <grpcpp/security/auth_context.h>
 #include <spdlog/spdlog.h>
 
@@ -35,7 +36,10 @@ void logGrpcLine(gpr_log_func_args* args) {
 
 }  // namespace
 
-void routeGrpcLogsToSpdlog() { gpr_set_log_function(logGrpcLine); }
+void configureGrpc() {
+  gpr_set_log_function(logGrpcLine);
+  setenv("GRPC_DNS_RESOLVER", "native", /*overwrite=*/0);
+}
 
 std::shared_ptr<grpc::ServerCredentials> serverCredentials(const TlsFiles& files) {
   if (!files.enabled) return grpc::InsecureServerCredentials();
