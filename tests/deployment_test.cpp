@@ -397,6 +397,21 @@ TEST(Deployment, MutualTlsRefusesSitesWithoutAValidCertificate) {
 namespace pagefl::testing {
 namespace {
 
+// A site whose data does not fit the federation's model is told at once, not retried.
+TEST(Deployment, SiteWithDataOfTheWrongShapeIsToldWhatIsWrong) {
+  TempDir dir;
+  const Federation federation = makeFederation(dir);
+  Process server(serverArgs(federation), dir.file("server.log"));
+  writeMnistLikeDataset(dir.file("images"), 20, 10, false);
+  std::vector<std::string> args = clientArgs(federation, dir, "client_0");
+  args[6] = dir.file("images");  // --data
+  Process site(args, dir.file("site.log"));
+  EXPECT_EQ(site.wait(seconds(30)), 2) << site.output();
+  EXPECT_NE(site.output().find("this site's samples have shape [1, 28, 28] but the federation's model takes [10]"),
+            std::string::npos)
+      << site.output();
+}
+
 // Each mistake stops the server before it listens, with a message that names the fix.
 TEST(Deployment, ServerRefusesUnusableSettingsWithAClearMessage) {
   TempDir dir;

@@ -45,7 +45,7 @@ void check(const grpc::Status& status, const char* what) {
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::FAILED_PRECONDITION:  // the server restarted and wants us to join again
+    case grpc::StatusCode::ABORTED:  // the server restarted and wants this site to join again
     case grpc::StatusCode::CANCELLED:
     case grpc::StatusCode::UNKNOWN:
       throw Unreachable("{}", detail);

@@ -83,7 +83,7 @@ grpc::Status FederationService::FetchRound(grpc::ServerContext* context, const w
   std::int64_t client = -1;
   if (grpc::Status status = identify(*context, request->client_id(), client); !status.ok()) return status;
   if (!coordinator_.hasJoined(client))
-    return {grpc::StatusCode::FAILED_PRECONDITION, "join before fetching rounds (the server may have restarted)"};
+    return {grpc::StatusCode::ABORTED, "join before fetching rounds (the server may have restarted)"};
   const Assignment assignment = coordinator_.fetch(client, kFetchPatience);
   if (assignment.work != wire::TRAIN) {
     wire::Chunk chunk;
