@@ -46,26 +46,6 @@ void expectSameMetrics(const std::string& deployed, const std::string& simulated
   EXPECT_FALSE(readFile(deployed + "/rounds.jsonl").empty());
 }
 
-TEST(Deployment, FedAvgOverLoopbackEqualsTheSimulator) {
-  TempDir dir;
-  const Federation federation = makeFederation(dir);
-  const auto [deployed, simulated] = deployAndSimulate(dir, federation, {"algorithm.name=fedavg"});
-  expectSameMetrics(deployed, simulated);
-  // The deployed run is a run directory like any other: the report takes it.
-  Process report({"report", federation.runs}, dir.file("report.log"));
-  EXPECT_EQ(report.wait(seconds(60)), 0) << report.output();
-  EXPECT_TRUE(fs::exists(federation.runs + "/report.html")) << report.output();
-}
-
-TEST(Deployment, PageOverLoopbackEqualsTheSimulator) {
-  TempDir dir;
-  const Federation federation = makeFederation(dir);
-  const auto [deployed, simulated] = deployAndSimulate(dir, federation, {"algorithm.name=page", "run.rounds=6"});
-  expectSameMetrics(deployed, simulated);
-  // Each site's agent lives on its own disk, not on the server.
-  EXPECT_TRUE(fs::exists(dir.file("state-client_0/state.pt")));
-}
-
 // Rows of a query on the audit log, each row's columns joined by '|'.
 std::vector<std::string> auditRows(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -84,6 +64,31 @@ std::vector<std::string> auditRows(const std::string& path, const std::string& s
   sqlite3_finalize(statement);
   sqlite3_close(db);
   return rows;
+}
+
+TEST(Deployment, FedAvgOverLoopbackEqualsTheSimulator) {
+  TempDir dir;
+  const Federation federation = makeFederation(dir);
+  const auto [deployed, simulated] = deployAndSimulate(dir, federation, {"algorithm.name=fedavg"});
+  expectSameMetrics(deployed, simulated);
+  // The model sent in round 2 is the one aggregated in round 1, by their hashes in the audit log.
+  const std::string audit = deployed + "/audit.sqlite";
+  EXPECT_EQ(auditRows(audit, "SELECT sha256 FROM models WHERE round=1 AND kind='aggregated'"),
+            auditRows(audit, "SELECT sha256 FROM models WHERE round=2 AND kind='sent'"));
+  EXPECT_EQ(auditRows(audit, "SELECT 1 FROM updates WHERE status='applied'").size(), 16u);
+  // The deployed run is a run directory like any other: the report takes it.
+  Process report({"report", federation.runs}, dir.file("report.log"));
+  EXPECT_EQ(report.wait(seconds(60)), 0) << report.output();
+  EXPECT_TRUE(fs::exists(federation.runs + "/report.html")) << report.output();
+}
+
+TEST(Deployment, PageOverLoopbackEqualsTheSimulator) {
+  TempDir dir;
+  const Federation federation = makeFederation(dir);
+  const auto [deployed, simulated] = deployAndSimulate(dir, federation, {"algorithm.name=page", "run.rounds=6"});
+  expectSameMetrics(deployed, simulated);
+  // Each site's agent lives on its own disk, not on the server.
+  EXPECT_TRUE(fs::exists(dir.file("state-client_0/state.pt")));
 }
 
 TEST(Deployment, KilledSiteIsDroppedAtTheDeadlineAndRejoinsWithItsAgent) {

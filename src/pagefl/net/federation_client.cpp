@@ -230,9 +230,11 @@ class SiteRunner {
     check(writer->Finish(), "sending the update");
     const auto& metrics = saved_.wire.header.numbers();
     if (reply.accepted()) {
-      spdlog::info("round {}: update accepted ({:.1f} s{})", message.round,
+      // The hashes match the server's audit log: the model received, and the update sent.
+      spdlog::info("round {}: update accepted ({:.1f} s{}; received model {:.16}, sent update {:.16})", message.round,
                    std::chrono::duration<double>(Clock::now() - started).count(),
-                   metrics.count("train_loss") ? fmt::format(", train loss {:.4f}", metrics.at("train_loss")) : "");
+                   metrics.count("train_loss") ? fmt::format(", train loss {:.4f}", metrics.at("train_loss")) : "",
+                   saved_.global_sha256, sha256Hex(saved_.wire.payload));
     } else {
       spdlog::warn("round {}: the server refused this site's update: {}", message.round, reply.reason());
     }
