@@ -6,10 +6,8 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
 #include <filesystem>
 #include <limits>
-#include <set>
 #include <sstream>
 
 #include "deployment_support.h"

@@ -6,11 +6,8 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include <atomic>
 #include <filesystem>
 #include <thread>
-
-#include <signal.h>
 
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
@@ -22,6 +19,7 @@
 #include "pagefl/net/audit_log.h"
 #include "pagefl/net/federation_service.h"
 #include "pagefl/net/server_checkpoint.h"
+#include "pagefl/net/shutdown_signals.h"
 #include "pagefl/net/tls.h"
 #include "pagefl/nn/models.h"
 #include "pagefl/report/run_recorder.h"
@@ -63,32 +61,6 @@ std::string runDirectory(const Config& config) {
   return config.deploy.run_dir.empty() ? (fs::path(config.run.output_dir) / config.run.name).string()
                                        : config.deploy.run_dir;
 }
-
-// SIGINT and SIGTERM set a flag that the round loop checks. A handler rather than sigwait():
-// BLAS starts its threads before main(), with the signals unblocked, and any of them may take one.
-std::atomic<bool> stop_requested{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
-
-extern "C" void requestStop(int) { stop_requested = true; }
-
-class ShutdownSignals {
- public:
-  ShutdownSignals() {
-    struct sigaction action {};
-    action.sa_handler = requestStop;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_int_);
-    sigaction(SIGTERM, &action, &previous_term_);
-  }
-  ~ShutdownSignals() {
-    sigaction(SIGINT, &previous_int_, nullptr);
-    sigaction(SIGTERM, &previous_term_, nullptr);
-  }
-  const std::atomic<bool>& stop = stop_requested;
-
- private:
-  struct sigaction previous_int_ {}, previous_term_ {};
-};
 
 std::vector<std::string> siteNames(const RoundCoordinator& coordinator, const std::vector<std::int64_t>& clients) {
   std::vector<std::string> names;
