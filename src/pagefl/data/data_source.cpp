@@ -1,5 +1,6 @@
 #include "pagefl/data/data_source.h"
 
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include "pagefl/core/error.h"
@@ -32,6 +33,11 @@ Dataset standardise(Dataset data, const ChannelStats& stats) {
   auto std = torch::tensor(stats.std).view(shape);
   data.x.sub_(mean).div_(std);
   return data;
+}
+
+bool isImageSource(const std::string& source) {
+  return source == "mnist" || source == "fashion-mnist" || source == "cifar10" || source == "cifar100" ||
+         source == "tiny-imagenet";
 }
 
 std::int64_t countClasses(const std::vector<const Dataset*>& parts) {
@@ -89,6 +95,16 @@ std::string defaultDataPath(const std::string& source) {
   return "";
 }
 
+Dataset standardiseImages(Dataset images, const std::string& source) {
+  if (!isImageSource(source)) return images;
+  const ChannelStats stats = imageStats(source);
+  const auto channels = static_cast<std::int64_t>(stats.mean.size());
+  if (images.x.dim() != 4 || images.x.size(1) != channels)
+    throw Error("images of shape [{}] do not fit data.source = \"{}\", whose images have {} channel(s)",
+                fmt::join(images.x.sizes().slice(1), ", "), source, channels);
+  return standardise(std::move(images), stats);
+}
+
 SourceData loadSource(const Config& config, const RngStreams& streams) {
   const DataConfig& data = config.data;
   const std::string path = data.path.empty() ? defaultDataPath(data.source) : data.path;
@@ -96,11 +112,10 @@ SourceData loadSource(const Config& config, const RngStreams& streams) {
 
   if (data.source == "fashion-mnist" || data.source == "mnist") {
     if (path.empty()) throw Error("data.source = \"{}\" needs data.path: the directory with its IDX files", data.source);
-    auto stats = imageStats(data.source);
     auto readSplit = [&](const std::string& prefix) {  // images first, so errors name them first
       std::string images = findIdxFile(path, prefix + "-images-idx3-ubyte");
       std::string labels = findIdxFile(path, prefix + "-labels-idx1-ubyte");
-      return standardise(readIdxImagesAndLabels(images, labels), stats);
+      return standardiseImages(readIdxImagesAndLabels(images, labels), data.source);
     };
     out.pool = readSplit("train");
     out.server_test = readSplit("t10k");
@@ -108,14 +123,14 @@ SourceData loadSource(const Config& config, const RngStreams& streams) {
   } else if (data.source == "cifar10" || data.source == "cifar100") {
     if (path.empty()) throw Error("data.source = \"{}\" needs data.path: the extracted binary directory", data.source);
     auto variant = data.source == "cifar10" ? CifarVariant::Cifar10 : CifarVariant::Cifar100;
-    out.pool = standardise(readCifarBinary(cifarTrainFiles(path, variant), variant), imageStats(data.source));
-    out.server_test = standardise(readCifarBinary(cifarTestFiles(path, variant), variant), imageStats(data.source));
+    out.pool = standardiseImages(readCifarBinary(cifarTrainFiles(path, variant), variant), data.source);
+    out.server_test = standardiseImages(readCifarBinary(cifarTestFiles(path, variant), variant), data.source);
     out.num_classes = variant == CifarVariant::Cifar10 ? 10 : 100;
   } else if (data.source == "tiny-imagenet") {
     if (path.empty()) throw Error("data.source = \"tiny-imagenet\" needs data.path: the extracted tiny-imagenet-200 directory");
     TinyImageNet tiny = readTinyImageNet(path);
-    out.pool = standardise(std::move(tiny.train), imageStats(data.source));
-    out.server_test = standardise(std::move(tiny.val), imageStats(data.source));
+    out.pool = standardiseImages(std::move(tiny.train), data.source);
+    out.server_test = standardiseImages(std::move(tiny.val), data.source);
     out.num_classes = tiny.num_classes;
   } else if (data.source == "synthetic") {
     SyntheticData synthetic = generateSynthetic(config.synthetic, streams);

@@ -26,6 +26,11 @@ struct SourceData {
 
 SourceData loadSource(const Config& config, const RngStreams& streams);
 
+// Standardises images (pixels in [0, 1], as the image readers return them) with the published
+// per-channel statistics of image source `source`, exactly as loadSource does; data of other
+// sources are returned unchanged. Throws when the images' channels do not fit the source.
+Dataset standardiseImages(Dataset images, const std::string& source);
+
 // The directory a source reads when data.path is empty.
 std::string defaultDataPath(const std::string& source);
 

@@ -15,6 +15,7 @@
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
 #include "pagefl/core/runtime.h"
+#include "pagefl/data/data_source.h"
 #include "pagefl/fl/algorithm.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/net/audit_log.h"
@@ -167,6 +168,10 @@ class SiteRunner {
     config_ = parseConfig(reply.config_toml(), {}, "the server's config");
     client_ = reply.client_index();
     const std::vector<std::int64_t> shape(reply.sample_shape().begin(), reply.sample_shape().end());
+    if (data_.raw_images) {  // the server's test images went through the same standardisation
+      data_.train = standardiseImages(std::move(data_.train), config_.data.source);
+      data_.test = standardiseImages(std::move(data_.test), config_.data.source);
+    }
     reshapeSamples(data_.train, shape);
     reshapeSamples(data_.test, shape);
     model_ = std::make_unique<FlatModel>(makeNetwork({config_.model.name, shape, reply.num_classes(), config_.model.hidden}));

@@ -35,15 +35,15 @@ SiteData loadSiteData(const std::string& directory, const std::string& site) {
                                    findIdxFile(directory, "train-labels-idx1-ubyte")),
             readIdxImagesAndLabels(findIdxFile(directory, "t10k-images-idx3-ubyte"),
                                    findIdxFile(directory, "t10k-labels-idx1-ubyte")),
-            "IDX"};
+            "IDX", true};
   if (fs::exists(dir / "data_batch_1.bin"))
     return {readCifarBinary(cifarTrainFiles(directory, CifarVariant::Cifar10), CifarVariant::Cifar10),
             readCifarBinary(cifarTestFiles(directory, CifarVariant::Cifar10), CifarVariant::Cifar10),
-            "CIFAR-10 binary"};
+            "CIFAR-10 binary", true};
   if (fs::exists(dir / "train.bin") && fs::exists(dir / "test.bin"))
     return {readCifarBinary(cifarTrainFiles(directory, CifarVariant::Cifar100), CifarVariant::Cifar100),
             readCifarBinary(cifarTestFiles(directory, CifarVariant::Cifar100), CifarVariant::Cifar100),
-            "CIFAR-100 binary"};
+            "CIFAR-100 binary", true};
   throw Error("--data '{}' holds no site data pagefl reads: expected LEAF JSON (train.json, test.json), IDX "
               "(train-images-idx3-ubyte, t10k-images-idx3-ubyte and their labels) or CIFAR binary (data_batch_1.bin "
               "... test_batch.bin, or train.bin and test.bin)",
