@@ -366,6 +366,8 @@ TEST(Deployment, MutualTlsRefusesSitesWithoutAValidCertificate) {
                                     "--cert", directory + "/" + cert_name + ".pem", "--key",
                                     directory + "/" + cert_name + ".key", "--give-up-after", "3"};
   };
+  // The refused sites give up after 3 s of failures, so they must not start before the server listens.
+  ASSERT_TRUE(server.waitForOutput("server listening", seconds(60))) << server.output();
   // A certificate from another CA: the server refuses the handshake, the site gives up.
   Process foreign_site(tlsClient("client_0", foreign, "client_0"), dir.file("foreign.log"));
   EXPECT_NE(foreign_site.wait(seconds(60)), 0);
