@@ -83,8 +83,11 @@ TEST(Deployment, FedAvgOverLoopbackEqualsTheSimulator) {
 TEST(Deployment, PageOverLoopbackEqualsTheSimulator) {
   TempDir dir;
   const Federation federation = makeFederation(dir);
-  const auto [deployed, simulated] = deployAndSimulate(dir, federation, {"algorithm.name=page", "run.rounds=6"});
+  // Half the sites each round: the server samples among connected sites as the simulator does.
+  const auto [deployed, simulated] =
+      deployAndSimulate(dir, federation, {"algorithm.name=page", "run.rounds=6", "algorithm.participation=0.5"});
   expectSameMetrics(deployed, simulated);
+  EXPECT_NE(readFile(deployed + "/rounds.jsonl").find(R"("participants":2)"), std::string::npos);
   // Each site's agent lives on its own disk, not on the server.
   EXPECT_TRUE(fs::exists(dir.file("state-client_0/state.pt")));
 }
