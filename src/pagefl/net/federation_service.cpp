@@ -93,8 +93,9 @@ grpc::Status FederationService::FetchRound(grpc::ServerContext* context, const w
     return grpc::Status::OK;
   }
   const bool sent = sendChunks(*assignment.message, [&](const wire::Chunk& chunk) { return writer->Write(chunk); });
-  if (!sent) spdlog::warn("site '{}' went away while receiving round {}", request->client_id(),
-                          assignment.message->header.round());
+  if (!sent)
+    spdlog::warn("site '{}' went away while receiving round {}", coordinator_.site(client).name,
+                 assignment.message->header.round());
   return grpc::Status::OK;
 }
 
@@ -131,7 +132,7 @@ grpc::Status FederationService::SubmitUpdate(grpc::ServerContext* context, grpc:
     const std::string sha256 = sha256Hex(message.payload);
     const std::int64_t bytes = static_cast<std::int64_t>(message.payload.size());
     ClientUpdate update;
-    try {
+    try {  // a complete but malformed update is audited with its size and hash
       update = decodeUpdate(message, client);
     } catch (const Error& e) {
       return refuseUpdate(name, client, message.header.round(), bytes, sha256, e.what(), reply);
