@@ -73,6 +73,10 @@ TEST(Config, WrongTypesAndChoicesAreExplained) {
   EXPECT_NE(errorOf("[train]\nlr = \"fast\"\n").find("train.lr must be a number"), std::string::npos);
   std::string message = errorOf("[model]\nname = \"resnet\"\n");
   EXPECT_NE(message.find("choose one of: logreg, mlp, cnn"), std::string::npos) << message;
+  EXPECT_NE(errorOf("[model]\nhidden = [64, \"wide\"]\n").find("model.hidden must be an array of integers"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[deploy]\nclients = [\"a\", 2]\n").find("deploy.clients must be an array of strings"),
+            std::string::npos);
 }
 
 TEST(Config, MalformedTomlReportsTheLine) {
@@ -85,9 +89,11 @@ TEST(Config, MissingFileIsAClearError) {
 }
 
 TEST(Config, ResolvedTomlReadsBackToTheSameConfig) {
-  Config original = parseConfig("", {"train.lr=0.125", "model.hidden=[7]", "run.name=\"x y\""});
+  Config original =
+      parseConfig("", {"train.lr=0.125", "model.hidden=[7]", "run.name=\"x y\"", "deploy.clients=[\"a\", \"b\"]"});
   Config again = parseConfig(toToml(original));
   EXPECT_EQ(toToml(again), toToml(original));
+  EXPECT_EQ(again.deploy.clients, (std::vector<std::string>{"a", "b"}));
   EXPECT_DOUBLE_EQ(again.train.lr, 0.125);
   EXPECT_EQ(again.run.name, "x y");
 }

@@ -93,37 +93,34 @@ class TableReader final : public ConfigFieldVisitor {
   }
 
   void integers(const std::string& key, std::vector<std::int64_t>& value, Bounds bounds, const char*) override {
-    known_keys.insert(key);
-    auto node = table_.at_path(key);
-    if (!node) return;
-    const toml::array* array = node.as_array();
-    if (!array) typeError(key, "an array of integers, e.g. [1, 28, 28]", node);
-    std::vector<std::int64_t> parsed;
-    for (const toml::node& element : *array) {
-      auto item = element.value_exact<std::int64_t>();
-      if (!item) typeError(key, "an array of integers, e.g. [1, 28, 28]", node);
-      checkBounds(origin_, key, static_cast<double>(*item), bounds);
-      parsed.push_back(*item);
-    }
-    value = std::move(parsed);
+    readArray<std::int64_t>(key, value, "an array of integers, e.g. [1, 28, 28]", [&](std::int64_t item) {
+      checkBounds(origin_, key, static_cast<double>(item), bounds);
+    });
   }
 
   void texts(const std::string& key, std::vector<std::string>& value, const char*) override {
+    readArray<std::string>(key, value, "an array of strings, e.g. [\"site-a\", \"site-b\"]", [](const std::string&) {});
+  }
+
+ private:
+  // Reads the array at `key` (when present) into `value`, calling `check` on each element.
+  template <typename T, typename Check>
+  void readArray(const std::string& key, std::vector<T>& value, const char* expected, Check&& check) {
     known_keys.insert(key);
     auto node = table_.at_path(key);
     if (!node) return;
     const toml::array* array = node.as_array();
-    if (!array) typeError(key, "an array of strings, e.g. [\"site-a\", \"site-b\"]", node);
-    std::vector<std::string> parsed;
+    if (!array) typeError(key, expected, node);
+    std::vector<T> parsed;
     for (const toml::node& element : *array) {
-      auto item = element.value_exact<std::string>();
-      if (!item) typeError(key, "an array of strings, e.g. [\"site-a\", \"site-b\"]", node);
+      auto item = element.value_exact<T>();
+      if (!item) typeError(key, expected, node);
+      check(*item);
       parsed.push_back(*item);
     }
     value = std::move(parsed);
   }
 
- private:
   [[noreturn]] void typeError(const std::string& key, const char* expected, toml::node_view<const toml::node> node) {
     std::ostringstream shown;
     shown << node;
