@@ -17,7 +17,7 @@ struct ServerCheckpoint {
   std::int64_t round = 0;  // the last completed round
   NamedTensors server_state;
   std::string config_toml;
-  std::vector<Site> sites;  // names and data sizes; times are not kept
+  std::vector<Site> sites;  // names and data sizes, for the record: sites join again after a restart
 };
 
 std::string checkpointPath(const std::string& run_dir);
