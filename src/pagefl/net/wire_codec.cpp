@@ -16,6 +16,8 @@ static_assert(std::endian::native == std::endian::little, "the wire format is li
 
 constexpr const char* kGlobal = "global";
 constexpr const char* kParams = "params";
+// Algorithm tensors (a control variate, say) travel as "tensor/<name>" beside the model.
+constexpr std::string_view kNamedTensor = "tensor/";
 
 void appendTensor(WireMessage& wire, const std::string& name, const torch::Tensor& tensor) {
   if (!tensor.defined()) return;
@@ -65,7 +67,7 @@ WireMessage encodeRound(const ServerMessage& message) {
   wire.header.set_evaluate(message.evaluate);
   for (const auto& [name, value] : message.settings) (*wire.header.mutable_numbers())[name] = value;
   appendTensor(wire, kGlobal, message.global);
-  for (const auto& [name, tensor] : message.tensors) appendTensor(wire, "tensor/" + name, tensor);
+  for (const auto& [name, tensor] : message.tensors) appendTensor(wire, std::string(kNamedTensor) + name, tensor);
   wire.header.set_payload_bytes(static_cast<std::int64_t>(wire.payload.size()));
   return wire;
 }
@@ -78,8 +80,8 @@ ServerMessage decodeRound(const WireMessage& wire) {
   for (auto& [name, tensor] : readTensors(wire)) {
     if (name == kGlobal) {
       message.global = tensor;
-    } else if (name.starts_with("tensor/")) {
-      message.tensors[name.substr(7)] = tensor;
+    } else if (name.starts_with(kNamedTensor)) {
+      message.tensors[name.substr(kNamedTensor.size())] = tensor;
     }
   }
   if (!message.global.defined()) throw Error("the server's round message carries no global model");
@@ -93,7 +95,7 @@ WireMessage encodeUpdate(const ClientUpdate& update, const std::string& client_i
   wire.header.set_num_samples(update.num_samples);
   for (const auto& [name, value] : update.metrics) (*wire.header.mutable_numbers())[name] = value;
   appendTensor(wire, kParams, update.params);
-  for (const auto& [name, tensor] : update.tensors) appendTensor(wire, "tensor/" + name, tensor);
+  for (const auto& [name, tensor] : update.tensors) appendTensor(wire, std::string(kNamedTensor) + name, tensor);
   wire.header.set_payload_bytes(static_cast<std::int64_t>(wire.payload.size()));
   return wire;
 }
@@ -108,8 +110,8 @@ ClientUpdate decodeUpdate(const WireMessage& wire, std::int64_t client_index) {
   for (auto& [name, tensor] : readTensors(wire)) {
     if (name == kParams) {
       update.params = tensor;
-    } else if (name.starts_with("tensor/")) {
-      update.tensors[name.substr(7)] = tensor;
+    } else if (name.starts_with(kNamedTensor)) {
+      update.tensors[name.substr(kNamedTensor.size())] = tensor;
     } else {
       throw Error("unknown tensor '{}' (expected 'params' or 'tensor/<name>')", name);
     }
