@@ -37,6 +37,9 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.integer("run.workers", c.run.workers, {1, 1024}, "worker threads, each with one model replica");
   v.text("run.output_dir", c.run.output_dir, {}, "where run directories are created");
   v.flag("run.progress", c.run.progress, "show a progress bar on the terminal");
+  v.text("run.batched_clients", c.run.batched_clients, {"auto", "on", "off"},
+         "train a round's clients stacked into one batched tensor op per layer (logreg and MLP; plain local "
+         "SGD algorithms): auto where it applies, on to insist, off for one client at a time");
 
   v.text("data.source", c.data.source,
          {"fashion-mnist", "mnist", "cifar10", "cifar100", "tiny-imagenet", "synthetic", "leaf"}, "dataset to federate");

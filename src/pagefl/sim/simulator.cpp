@@ -13,6 +13,7 @@
 #include "pagefl/fl/aggregation.h"
 #include "pagefl/fl/streams.h"
 #include "pagefl/sim/pooled_evaluator.h"
+#include "pagefl/sim/stacked_clients.h"
 #include "pagefl/sim/worker_pool.h"
 
 namespace pagefl {
@@ -157,6 +158,7 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
   const ParamLayout& layout = pool.replica(0).layout();
 
   Algorithm algorithm = makeAlgorithm(config_);
+  const LocalSgdClient* stacked = stackedClientHalf(config_, spec, layout.size(), *algorithm.client);
   algorithm.server->initialise(
       initialParameters(layout, config_.model.init, streams.torchGenerator(Purpose::ModelInit)), data_.numClients());
   ClientStateStore store;
@@ -187,13 +189,20 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
     std::vector<ClientUpdate> kept;
     for (std::int64_t begin = 0; begin < count; begin += chunk) {
       const std::int64_t size = std::min(chunk, count - begin);
+      const std::vector<std::int64_t> clients(participants.begin() + begin, participants.begin() + begin + size);
+      const ContextFactory contextOf = [&](std::int64_t client, FlatModel& replica) {
+        return ClientContext{client, data_.clientTrain(client), data_.clientTest(client), replica, store.at(client),
+                             streams};
+      };
       std::vector<ClientUpdate> updates(static_cast<std::size_t>(size));
-      pool.forEach(size, [&](std::int64_t i, FlatModel& replica) {
-        const std::int64_t client = participants[begin + i];
-        ClientContext context{client, data_.clientTrain(client), data_.clientTest(client), replica, store.at(client),
-                              streams};
-        updates[i] = algorithm.client->run(message, context);
-      });
+      if (stacked) {
+        updates = runStacked(*stacked, message, clients, contextOf, pool);
+      } else {
+        pool.forEach(size, [&](std::int64_t i, FlatModel& replica) {
+          ClientContext context = contextOf(clients[i], replica);
+          updates[i] = algorithm.client->run(message, context);
+        });
+      }
       std::vector<ClientUpdate> sound = keepSoundUpdates(std::move(updates), layout.size(), record);
       if (record.evaluated && config_.eval.personal_on_server) scorePersonalOnServer(sound, evaluator);
       for (ClientUpdate& update : sound) {

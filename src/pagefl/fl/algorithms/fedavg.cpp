@@ -34,26 +34,23 @@ Metrics FedAvgServer::aggregate(std::int64_t round, const std::vector<ClientUpda
 
 std::unique_ptr<UpdateFold> FedAvgServer::beginFold(std::int64_t) { return std::make_unique<FedAvgFold>(global_); }
 
-ClientUpdate FedAvgClient::trainFromGlobal(const ServerMessage& message, ClientContext& context) const {
-  ClientUpdate update = openUpdate(message, context);
-  loadGlobalAndScore(update, message, context, eval_batch_size_);
-  GradientHook proximal;
-  if (mu_ > 0) {
-    const torch::Tensor& centre = message.global;
-    const double mu = mu_;
-    proximal = [&centre, mu](FlatModel& m) {
-      m.grads().add_(m.params(), mu);  // in place: grads += mu * (w - w_global)
-      m.grads().add_(centre, -mu);
-    };
-  }
-  auto rng = context.streams.engine(Purpose::Shuffle, message.round, context.client);
-  recordTraining(update, trainSgd(context.model, context.train, localOptions(context), rng, proximal), context);
+LocalSgdJob FedAvgClient::prepare(const ServerMessage& message, ClientContext& context) const {
+  LocalSgdJob job{openUpdate(message, context), localOptions(context),
+                  context.streams.engine(Purpose::Shuffle, message.round, context.client), mu_, {}};
+  loadGlobalAndScore(job.update, message, context, eval_batch_size_);
+  return job;
+}
+
+ClientUpdate FedAvgClient::packUpload(ClientContext& context, LocalSgdJob& job, const TrainStats& stats) {
+  ClientUpdate update = std::move(job.update);
+  recordTraining(update, stats, context);
   update.params = context.model.snapshot();
   return update;
 }
 
-ClientUpdate FedAvgClient::run(const ServerMessage& message, ClientContext& context) const {
-  ClientUpdate update = trainFromGlobal(message, context);
+ClientUpdate FedAvgClient::finish(const ServerMessage& message, ClientContext& context, LocalSgdJob& job,
+                                  const TrainStats& stats) const {
+  ClientUpdate update = packUpload(context, job, stats);
   if (message.evaluate)
     streams::record(update.metrics, streams::kPersonalOnLocal, evaluate(context.model, context.test, eval_batch_size_));
   return update;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "pagefl/fl/algorithm.h"
+#include "pagefl/fl/local_sgd_client.h"
 
 namespace pagefl {
 
@@ -20,15 +21,19 @@ class FedAvgServer : public ServerAlgorithm {
   std::unique_ptr<UpdateFold> beginFold(std::int64_t round) override;
 };
 
-class FedAvgClient : public ClientAlgorithm {
+class FedAvgClient : public LocalSgdClient {
  public:
   FedAvgClient(SgdOptions sgd, std::int64_t eval_batch_size, double proximal_mu)
       : sgd_(sgd), eval_batch_size_(eval_batch_size), mu_(proximal_mu) {}
-  ClientUpdate run(const ServerMessage& message, ClientContext& context) const override;
+  // Loads the global model, records G->L and sets out the local SGD.
+  LocalSgdJob prepare(const ServerMessage& message, ClientContext& context) const override;
+  // The upload, and P->L of the trained model.
+  ClientUpdate finish(const ServerMessage& message, ClientContext& context, LocalSgdJob& job,
+                      const TrainStats& stats) const override;
 
  protected:
-  // Loads the global model, records G->L, trains, and packs the upload; the model is left trained.
-  ClientUpdate trainFromGlobal(const ServerMessage& message, ClientContext& context) const;
+  // The update with the training recorded and the trained model (in context.model) as its upload.
+  static ClientUpdate packUpload(ClientContext& context, LocalSgdJob& job, const TrainStats& stats);
   std::int64_t evalBatchSize() const { return eval_batch_size_; }
   // The local SGD options of this client's round (FedBABU freezes the head here).
   virtual SgdOptions localOptions(const ClientContext&) const { return sgd_; }

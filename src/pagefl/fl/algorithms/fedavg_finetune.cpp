@@ -5,8 +5,9 @@
 
 namespace pagefl {
 
-ClientUpdate FedAvgFineTuneClient::run(const ServerMessage& message, ClientContext& context) const {
-  ClientUpdate update = trainFromGlobal(message, context);
+ClientUpdate FedAvgFineTuneClient::finish(const ServerMessage& message, ClientContext& context, LocalSgdJob& job,
+                                          const TrainStats& stats) const {
+  ClientUpdate update = packUpload(context, job, stats);
   if (message.evaluate) {
     context.model.load(message.global);
     auto rng = context.streams.engine(Purpose::FineTuneShuffle, message.round, context.client);

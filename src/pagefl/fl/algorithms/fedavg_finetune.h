@@ -13,7 +13,9 @@ class FedAvgFineTuneClient : public FedAvgClient {
  public:
   FedAvgFineTuneClient(SgdOptions sgd, SgdOptions finetune, std::int64_t eval_batch_size)
       : FedAvgClient(sgd, eval_batch_size, 0.0), finetune_(finetune) {}
-  ClientUpdate run(const ServerMessage& message, ClientContext& context) const override;
+  // FedAvg's upload; on evaluated rounds the fine-tuned copy of the received model is P->L.
+  ClientUpdate finish(const ServerMessage& message, ClientContext& context, LocalSgdJob& job,
+                      const TrainStats& stats) const override;
 
  private:
   SgdOptions finetune_;

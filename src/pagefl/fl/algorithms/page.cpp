@@ -47,48 +47,73 @@ rl::DdpgOptions agentOptions(const PageConfig& c, std::int64_t state_dim, std::i
   return o;
 }
 
-ClientUpdate AgentClient::run(const ServerMessage& message, ClientContext& context) const {
+namespace {
+
+// What an agent's round carries from before training to after it.
+struct AgentStep {
+  torch::Tensor observed, action;
+  LocalPlan plan;
+  std::mt19937_64 noise;  // the agent's generator: it acts before training and learns after
+};
+
+rl::DdpgAgent& clientAgent(ClientContext& context, const PageConfig& config, ClientDesign design) {
+  const std::int64_t state_dim = design == ClientDesign::Page ? 1 : 2;
+  return context.state.object<rl::DdpgAgent>(kAgent, [&] {
+    return std::make_unique<rl::DdpgAgent>(agentOptions(config, state_dim, 2),
+                                           context.streams.torchGenerator(Purpose::AgentInit, kNoRound, context.client));
+  });
+}
+
+}  // namespace
+
+LocalSgdJob AgentClient::prepare(const ServerMessage& message, ClientContext& context) const {
   if (context.test.size() == 0)
     throw Error("client {} has no local test split, which its agent's state and reward need: set "
                 "partition.train_fraction below 1",
                 context.client);
   ClientState& state = context.state;
-  const std::int64_t state_dim = design_ == ClientDesign::Page ? 1 : 2;
-  rl::DdpgAgent& agent = state.object<rl::DdpgAgent>(kAgent, [&] {
-    return std::make_unique<rl::DdpgAgent>(agentOptions(config_, state_dim, 2),
-                                           context.streams.torchGenerator(Purpose::AgentInit, kNoRound, context.client));
-  });
+  rl::DdpgAgent& agent = clientAgent(context, config_, design_);
 
-  ClientUpdate update;
-  update.client = context.client;
-  update.round = message.round;
+  LocalSgdJob job;
+  job.update.client = context.client;
+  job.update.round = message.round;
   FlatModel& model = context.model;
   model.load(message.global);
   const EvalResult received = evaluate(model, context.test, eval_batch_size_);
-  streams::record(update.metrics, streams::kGlobalOnLocal, received);
+  streams::record(job.update.metrics, streams::kGlobalOnLocal, received);
 
-  torch::Tensor observed = design_ == ClientDesign::Page
-                               ? scalar(received.accuracy())
-                               : torch::tensor({received.accuracy(), state.has(kLastTrainLoss)
-                                                                         ? state.tensor(kLastTrainLoss).item<double>()
-                                                                         : 0.0},
-                                               torch::kFloat32);
+  AgentStep step;
+  step.observed = design_ == ClientDesign::Page
+                      ? scalar(received.accuracy())
+                      : torch::tensor({received.accuracy(), state.has(kLastTrainLoss)
+                                                                ? state.tensor(kLastTrainLoss).item<double>()
+                                                                : 0.0},
+                                      torch::kFloat32);
   const bool has_pending = state.has(kPendingState);
   if (has_pending)
     agent.remember(state.tensor(kPendingState), state.tensor(kPendingAction), state.tensor(kPendingReward).item<double>(),
-                   observed);
+                   step.observed);
 
-  auto rng = context.streams.engine(Purpose::AgentNoise, message.round, context.client);
-  const torch::Tensor& acting_on = config_.faithful_lag && has_pending ? state.tensor(kPendingState) : observed;
-  torch::Tensor action = agent.act(acting_on, rng, [&](std::mt19937_64& r) { return clientWarmupAction(r, config_); });
-  const LocalPlan plan = mapClientAction(action, config_);
+  step.noise = context.streams.engine(Purpose::AgentNoise, message.round, context.client);
+  const torch::Tensor& acting_on = config_.faithful_lag && has_pending ? state.tensor(kPendingState) : step.observed;
+  step.action =
+      agent.act(acting_on, step.noise, [&](std::mt19937_64& r) { return clientWarmupAction(r, config_); });
+  step.plan = mapClientAction(step.action, config_);
 
-  SgdOptions sgd = sgd_;
-  sgd.lr = plan.lr;
-  sgd.epochs = plan.epochs;
-  auto shuffle = context.streams.engine(Purpose::Shuffle, message.round, context.client);
-  const TrainStats stats = trainSgd(model, context.train, sgd, shuffle);
-  const EvalResult trained = evaluate(model, context.test, eval_batch_size_);
+  job.sgd = sgd_;
+  job.sgd.lr = step.plan.lr;
+  job.sgd.epochs = step.plan.epochs;
+  job.shuffle = context.streams.engine(Purpose::Shuffle, message.round, context.client);
+  job.carry = std::move(step);
+  return job;
+}
+
+ClientUpdate AgentClient::finish(const ServerMessage& message, ClientContext& context, LocalSgdJob& job,
+                                 const TrainStats& stats) const {
+  ClientState& state = context.state;
+  AgentStep& step = std::any_cast<AgentStep&>(job.carry);
+  ClientUpdate update = std::move(job.update);
+  const EvalResult trained = evaluate(context.model, context.test, eval_batch_size_);
   streams::record(update.metrics, streams::kPersonalOnLocal, trained);
 
   double reward = 0;
@@ -100,18 +125,18 @@ ClientUpdate AgentClient::run(const ServerMessage& message, ClientContext& conte
     state.tensor(kLastMargin) = scalar(margin);
     state.tensor(kLastTrainLoss) = scalar(stats.mean_loss);
   }
-  state.tensor(kPendingState) = observed;
-  state.tensor(kPendingAction) =
-      storedAction(action, torch::tensor({plan.lr, static_cast<double>(plan.epochs)}, torch::kFloat32), config_);
+  state.tensor(kPendingState) = step.observed;
+  state.tensor(kPendingAction) = storedAction(
+      step.action, torch::tensor({step.plan.lr, static_cast<double>(step.plan.epochs)}, torch::kFloat32), config_);
   state.tensor(kPendingReward) = scalar(reward);
-  agent.update(rng);
+  clientAgent(context, config_, design_).update(step.noise);
 
-  update.params = model.snapshot();
+  update.params = context.model.snapshot();
   update.num_samples = context.train.size();
   update.metrics["train_loss"] = stats.mean_loss;
   update.metrics["train_samples"] = static_cast<double>(stats.samples);
-  update.metrics["rl_lr"] = plan.lr;
-  update.metrics["rl_epochs"] = static_cast<double>(plan.epochs);
+  update.metrics["rl_lr"] = step.plan.lr;
+  update.metrics["rl_epochs"] = static_cast<double>(step.plan.epochs);
   update.metrics["rl_reward"] = reward;
   return update;
 }

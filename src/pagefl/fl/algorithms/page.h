@@ -28,6 +28,7 @@
 
 #include "pagefl/fl/algorithm.h"
 #include "pagefl/fl/algorithms/fedavg.h"
+#include "pagefl/fl/local_sgd_client.h"
 #include "pagefl/rl/ddpg_agent.h"
 
 namespace pagefl::page {
@@ -36,11 +37,15 @@ enum class ClientDesign { Page, DapFl };
 
 rl::DdpgOptions agentOptions(const PageConfig& config, std::int64_t state_dim, std::int64_t action_dim);
 
-class AgentClient final : public ClientAlgorithm {
+class AgentClient final : public LocalSgdClient {
  public:
   AgentClient(ClientDesign design, PageConfig config, SgdOptions sgd, std::int64_t eval_batch_size)
       : design_(design), config_(std::move(config)), sgd_(sgd), eval_batch_size_(eval_batch_size) {}
-  ClientUpdate run(const ServerMessage& message, ClientContext& context) const override;
+  // Scores the received model (the agent's observation) and lets the agent pick lr and epochs.
+  LocalSgdJob prepare(const ServerMessage& message, ClientContext& context) const override;
+  // Scores the trained model, rewards the agent and lets it learn.
+  ClientUpdate finish(const ServerMessage& message, ClientContext& context, LocalSgdJob& job,
+                      const TrainStats& stats) const override;
 
  private:
   ClientDesign design_;

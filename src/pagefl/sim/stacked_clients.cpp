@@ -1,0 +1,117 @@
+#include "pagefl/sim/stacked_clients.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "pagefl/core/error.h"
+#include "pagefl/nn/stacked_sgd.h"
+
+namespace pagefl {
+namespace {
+
+// Clients per stack: enough to spread each operation's overhead thin, few enough that a round
+// has several stacks to share among the workers.
+constexpr std::int64_t kStackSize = 32;
+
+std::optional<std::string> whyNotStacked(const Config& config, const ModelSpec& spec, const ClientAlgorithm& client) {
+  if (auto why = whyNotStackable(spec)) return why;
+  if (config.train.momentum != 0) return std::string("train.momentum is not 0");
+  if (!dynamic_cast<const LocalSgdClient*>(&client))
+    return "algorithm.name = \"" + config.algorithm.name +
+           "\" does not train by plain local SGD from the received model (stacking serves fedavg, fedprox, "
+           "fedavg-ft, fedbabu, page and dapfl)";
+  return std::nullopt;
+}
+
+// Stacks of at most kStackSize positions in [0, count). Positions are dealt round-robin in
+// order of their step count, so every stack gets a like share of long and short jobs and the
+// workers finish together.
+std::vector<std::vector<std::size_t>> dealStacks(const std::vector<std::int64_t>& steps) {
+  const auto count = static_cast<std::int64_t>(steps.size());
+  std::vector<std::size_t> order(steps.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return steps[a] > steps[b]; });
+  const std::int64_t stacks = (count + kStackSize - 1) / kStackSize;
+  std::vector<std::vector<std::size_t>> dealt(static_cast<std::size_t>(stacks));
+  for (std::size_t i = 0; i < order.size(); ++i) dealt[i % dealt.size()].push_back(order[i]);
+  for (auto& stack : dealt) std::sort(stack.begin(), stack.end());
+  return dealt;
+}
+
+}  // namespace
+
+const LocalSgdClient* stackedClientHalf(const Config& config, const ModelSpec& spec, std::int64_t parameters,
+                                        const ClientAlgorithm& client) {
+  const std::string& mode = config.run.batched_clients;
+  if (mode == "off") return nullptr;
+  const std::optional<std::string> why = whyNotStacked(config, spec, client);
+  if (mode == "on" && why)
+    throw Error("run.batched_clients = \"on\" cannot stack this run's clients: {}; set it to \"auto\" or \"off\"", *why);
+  if (why || (mode == "auto" && parameters > kAutoStackParameters)) return nullptr;
+  return dynamic_cast<const LocalSgdClient*>(&client);
+}
+
+std::vector<ClientUpdate> runStacked(const LocalSgdClient& half, const ServerMessage& message,
+                                     const std::vector<std::int64_t>& clients, const ContextFactory& contextOf,
+                                     WorkerPool& pool) {
+  const auto count = static_cast<std::int64_t>(clients.size());
+  std::vector<LocalSgdJob> jobs(clients.size());
+  std::vector<Dataset> train(clients.size());
+  pool.forEach(count, [&](std::int64_t i, FlatModel& replica) {
+    ClientContext context = contextOf(clients[i], replica);
+    jobs[i] = half.prepare(message, context);
+    train[i] = context.train;
+  });
+
+  // Each unit of work is a stack, or a single job that cannot be stacked.
+  std::vector<StackedSgdJob> stackable(clients.size());
+  std::vector<std::int64_t> steps(clients.size());
+  std::vector<std::vector<std::size_t>> units;
+  std::vector<std::int64_t> alone;
+  std::vector<std::size_t> stacked_positions;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    stackable[i] = {train[i], message.global, jobs[i].sgd, &jobs[i].shuffle, jobs[i].proximal_mu, message.global};
+    if (whyNotStackable(jobs[i].sgd)) {
+      units.push_back({i});
+    } else {
+      stacked_positions.push_back(i);
+      steps[stacked_positions.size() - 1] = stepsOf(stackable[i]);
+    }
+  }
+  steps.resize(stacked_positions.size());
+  for (const auto& stack : dealStacks(steps)) {
+    std::vector<std::size_t> unit;
+    for (std::size_t s : stack) unit.push_back(stacked_positions[s]);
+    units.push_back(std::move(unit));
+  }
+
+  std::vector<StackedSgdResult> trained(clients.size());
+  const ParamLayout& layout = pool.replica(0).layout();
+  pool.forEach(static_cast<std::int64_t>(units.size()), [&](std::int64_t u, FlatModel& replica) {
+    const std::vector<std::size_t>& unit = units[static_cast<std::size_t>(u)];
+    if (unit.size() == 1 && whyNotStackable(jobs[unit[0]].sgd)) {
+      const std::size_t i = unit[0];
+      replica.load(message.global);
+      trained[i].stats = trainSgd(replica, stackable[i].train, jobs[i].sgd, jobs[i].shuffle,
+                                  proximalHook(jobs[i].proximal_mu, message.global));
+      trained[i].params = replica.snapshot();
+      return;
+    }
+    std::vector<StackedSgdJob> stack;
+    for (std::size_t i : unit) stack.push_back(stackable[i]);
+    std::vector<StackedSgdResult> results = trainStacked(layout, stack);
+    for (std::size_t j = 0; j < unit.size(); ++j) trained[unit[j]] = std::move(results[j]);
+  });
+
+  std::vector<ClientUpdate> updates(clients.size());
+  pool.forEach(count, [&](std::int64_t i, FlatModel& replica) {
+    ClientContext context = contextOf(clients[i], replica);
+    replica.load(trained[i].params);
+    updates[i] = half.finish(message, context, jobs[i], trained[i].stats);
+  });
+  return updates;
+}
+
+}  // namespace pagefl
