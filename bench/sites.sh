@@ -43,7 +43,7 @@ min_clients = $sites
 clients = [$names]
 TOML
 "$build/pagefl" partition --config sites.toml --export-leaf leaf > /dev/null
-"$build/pagefl" run --config sites.toml run.name=simulated > simulated.log 2>&1
+"$build/pagefl" run --config sites.toml run.name=simulated run.batched_clients=off > simulated.log 2>&1
 "$build/pagefl" server --config sites.toml > server.log 2>&1 &
 server=$!
 for ((i = 0; i < sites; i++)); do

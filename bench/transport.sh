@@ -49,7 +49,7 @@ echo "FMNIST CNN, 4 sites, FedAvg, $rounds rounds, $(nproc) cores, $(date -u +%F
 for images in 4000 400; do
   common=("run.rounds=$rounds" "run.output_dir=$work/runs-$images" "algorithm.name=fedavg" "data.train_subset=$images")
   rm -rf sites && "$build/pagefl" partition --config "$config" --export-leaf sites "${common[@]}" > /dev/null
-  "$build/pagefl" run --config "$config" "${common[@]}" run.name=simulated run.workers=2 > simulated.log 2>&1
+  "$build/pagefl" run --config "$config" "${common[@]}" run.name=simulated run.workers=2 run.batched_clients=off > simulated.log 2>&1
   deploy plaintext false
   deploy tls true
   runs="runs-$images"

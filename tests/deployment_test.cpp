@@ -20,6 +20,17 @@ namespace {
 using std::chrono::seconds;
 namespace fs = std::filesystem;
 
+// The simulator on the federation's config and overrides, as run.name = simulated. Sites train
+// one at a time, so it is compared with the per-client path (stacked clients agree only to
+// float rounding).
+void simulateFederation(const TempDir& dir, const Federation& federation, const std::vector<std::string>& overrides) {
+  std::vector<std::string> simulate = {"run", "--config", federation.config, "run.name=simulated"};
+  simulate.insert(simulate.end(), overrides.begin(), overrides.end());
+  simulate.emplace_back("run.batched_clients=off");
+  Process simulator(simulate, dir.file("simulator.log"));
+  ASSERT_EQ(simulator.wait(seconds(120)), 0) << simulator.output();
+}
+
 // Server, sites and the simulator on the same config and overrides; returns the directories of
 // the deployed run and of the simulated one.
 std::pair<std::string, std::string> deployAndSimulate(const TempDir& dir, const Federation& federation,
@@ -31,10 +42,7 @@ std::pair<std::string, std::string> deployAndSimulate(const TempDir& dir, const 
   EXPECT_EQ(server.wait(seconds(120)), 0) << server.output();
   for (auto& site : sites) EXPECT_EQ(site->wait(seconds(30)), 0) << site->output();
 
-  std::vector<std::string> simulate = {"run", "--config", federation.config, "run.name=simulated"};
-  simulate.insert(simulate.end(), overrides.begin(), overrides.end());
-  Process simulator(simulate, dir.file("simulator.log"));
-  EXPECT_EQ(simulator.wait(seconds(120)), 0) << simulator.output();
+  simulateFederation(dir, federation, overrides);
   return {federation.runs + "/deployed", federation.runs + "/simulated"};
 }
 
@@ -158,10 +166,7 @@ TEST(Deployment, SiteRestartedWithinItsRoundSendsItsSavedUpdateAndTheRunIsUnchan
   EXPECT_NE(restarted.output().find("round 2: sending the update saved before a restart"), std::string::npos)
       << restarted.output();
   // Its agent advanced once for round 2, so the run is the uninterrupted one.
-  std::vector<std::string> simulate = {"run", "--config", federation.config, "run.name=simulated"};
-  simulate.insert(simulate.end(), overrides.begin(), overrides.end());
-  Process simulator(simulate, dir.file("simulator.log"));
-  ASSERT_EQ(simulator.wait(seconds(120)), 0) << simulator.output();
+  simulateFederation(dir, federation, overrides);
   expectSameMetrics(federation.runs + "/deployed", federation.runs + "/simulated");
 }
 
@@ -215,10 +220,7 @@ TEST(Deployment, ServerStoppedOrKilledAndResumedLosesAndRepeatsNoUpdate) {
   EXPECT_EQ(auditRows(audit, "SELECT 1 FROM events WHERE kind='resume'").size(), 2u);
 
   // FedAvg's sites keep no state, so the twice-resumed run equals an uninterrupted simulation.
-  std::vector<std::string> simulate = {"run", "--config", federation.config, "run.name=simulated"};
-  simulate.insert(simulate.end(), overrides.begin(), overrides.end());
-  Process simulator(simulate, dir.file("simulator.log"));
-  ASSERT_EQ(simulator.wait(seconds(120)), 0) << simulator.output();
+  simulateFederation(dir, federation, overrides);
   expectSameMetrics(federation.runs + "/deployed", federation.runs + "/simulated");
 }
 

@@ -104,10 +104,10 @@ std::vector<nlohmann::json> parseLines(const std::string& text) {
 
 }  // namespace
 
-SimulatedRun simulate(const TempDir& dir, std::vector<std::string> overrides) {
+SimulatedRun simulate(const TempDir& dir, std::vector<std::string> overrides, const std::string& config_file) {
   overrides.push_back(fmt::format("run.output_dir=\"{}\"", dir.file("runs")));
   overrides.push_back("run.progress=false");
-  Config config = parseConfig("", overrides);
+  Config config = loadConfig(config_file, overrides);
   FederatedDataset data = buildFederatedDataset(config);
   RunRecorder recorder(config);
   Simulator(config, data).run({&recorder});

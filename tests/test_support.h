@@ -47,8 +47,8 @@ struct SimulatedRun {
   std::vector<nlohmann::json> rounds, clients;
 };
 
-// Runs the simulator on a config of defaults plus `overrides`, writing under `dir`.
-SimulatedRun simulate(const TempDir& dir, std::vector<std::string> overrides);
+// Runs the simulator on `config_file` (empty: the defaults) plus `overrides`, writing under `dir`.
+SimulatedRun simulate(const TempDir& dir, std::vector<std::string> overrides, const std::string& config_file = "");
 
 // The same setup with run.workers = 1 and with run.workers = 2.
 std::pair<SimulatedRun, SimulatedRun> simulateWithOneAndTwoWorkers(const TempDir& dir,

@@ -111,7 +111,8 @@ TrainStats trainSgd(FlatModel& model, const Dataset& train, const SgdOptions& op
 }
 
 EvalResult evaluate(FlatModel& model, const Dataset& data, std::int64_t batch_size) {
-  torch::NoGradGuard no_grad;
+  // Inference mode skips autograd's version counters and views bookkeeping, not just the tape.
+  c10::InferenceMode inference;
   EvalResult result;
   for (std::int64_t begin = 0; begin < data.size(); begin += batch_size) {
     const std::int64_t end = std::min(begin + batch_size, data.size());
