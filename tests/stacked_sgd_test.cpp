@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "pagefl/core/error.h"
+#include "pagefl/nn/stacked_scoring.h"
 #include "pagefl/nn/stacked_sgd.h"
 #include "pagefl/fl/local_sgd_client.h"
 #include "test_support.h"
@@ -94,6 +95,25 @@ TEST(StackedSgd, RefusesWhatItCannotTrain) {
   std::vector<StackedSgdJob> jobs{{Dataset{torch::zeros({2, 1, 28, 28}), torch::zeros({2}, torch::kInt64)},
                                    cnn.snapshot(), SgdOptions{}, &rng, 0.0, {}}};
   EXPECT_NE(errorOf([&] { trainStacked(cnn.layout(), jobs); }).find("fully connected"), std::string::npos);
+}
+
+TEST(StackedScoring, MatchesEvaluateModelByModel) {
+  for (const ModelSpec& spec : {ModelSpec{"logreg", {6}, 4, {}}, ModelSpec{"mlp", {6}, 4, {9, 5}}}) {
+    SCOPED_TRACE(spec.name);
+    torch::manual_seed(3);
+    FlatModel model(makeNetwork(spec));
+    const Dataset data{torch::randn({1100, 6}), torch::randint(4, {1100}, torch::kInt64)};  // several chunks
+    std::vector<torch::Tensor> params;
+    for (int m = 0; m < 5; ++m) params.push_back(torch::randn({model.layout().size()}));
+    const std::vector<EvalResult> stacked = evaluateStacked(model.layout(), params, data, 1000);
+    for (std::size_t m = 0; m < params.size(); ++m) {
+      model.load(params[m]);
+      const EvalResult single = evaluate(model, data, 1000);
+      EXPECT_EQ(stacked[m].samples, single.samples);
+      EXPECT_NEAR(stacked[m].correct, single.correct, 1);  // a tie or a boundary sample at most
+      EXPECT_NEAR(stacked[m].loss_sum, single.loss_sum, 1e-4 * single.loss_sum);
+    }
+  }
 }
 
 std::vector<std::string> smallSynthetic(const std::string& algorithm) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "pagefl/nn/stacked_scoring.h"
+
 namespace pagefl {
 
 EvalResult PooledServerEvaluator::evaluate(const torch::Tensor& params) {
@@ -21,6 +23,18 @@ EvalResult PooledServerEvaluator::evaluate(const torch::Tensor& params) {
 
 std::vector<EvalResult> PooledServerEvaluator::evaluateEach(const std::vector<torch::Tensor>& params) {
   std::vector<EvalResult> results(params.size());
+  if (stack_uploads_) {
+    // Stacks of a fixed size, whatever the worker count, so results do not depend on it.
+    constexpr std::int64_t kStack = 16;
+    const auto count = static_cast<std::int64_t>(params.size());
+    pool_.forEach((count + kStack - 1) / kStack, [&](std::int64_t s, FlatModel& model) {
+      const std::int64_t begin = s * kStack, end = std::min(count, begin + kStack);
+      const std::vector<torch::Tensor> stack(params.begin() + begin, params.begin() + end);
+      const std::vector<EvalResult> scored = evaluateStacked(model.layout(), stack, test_, batch_size_);
+      std::copy(scored.begin(), scored.end(), results.begin() + begin);
+    });
+    return results;
+  }
   pool_.forEach(static_cast<std::int64_t>(params.size()), [&](std::int64_t i, FlatModel& model) {
     model.load(params[i]);
     results[i] = pagefl::evaluate(model, test_, batch_size_);

@@ -10,8 +10,10 @@ namespace pagefl {
 
 class PooledServerEvaluator final : public ServerEvaluator {
  public:
-  PooledServerEvaluator(WorkerPool& pool, const Dataset& test, std::int64_t batch_size)
-      : pool_(pool), test_(test), batch_size_(batch_size) {}
+  // `stack_uploads`: score the models of evaluateEach in fixed stacks (nn/stacked_scoring.h),
+  // for fully connected models.
+  PooledServerEvaluator(WorkerPool& pool, const Dataset& test, std::int64_t batch_size, bool stack_uploads = false)
+      : pool_(pool), test_(test), batch_size_(batch_size), stack_uploads_(stack_uploads) {}
 
   EvalResult evaluate(const torch::Tensor& params) override;
   std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params) override;
@@ -20,6 +22,7 @@ class PooledServerEvaluator final : public ServerEvaluator {
   WorkerPool& pool_;
   const Dataset& test_;
   std::int64_t batch_size_;
+  bool stack_uploads_;
 };
 
 }  // namespace pagefl

@@ -162,7 +162,7 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
   algorithm.server->initialise(
       initialParameters(layout, config_.model.init, streams.torchGenerator(Purpose::ModelInit)), data_.numClients());
   ClientStateStore store;
-  PooledServerEvaluator evaluator(pool, data_.server_test, config_.eval.batch_size);
+  PooledServerEvaluator evaluator(pool, data_.server_test, config_.eval.batch_size, stacked != nullptr);
 
   const ClientRoster roster = buildRoster(data_, config_);
   const std::int64_t total = config_.run.rounds;
