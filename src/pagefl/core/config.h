@@ -128,6 +128,9 @@ struct PageConfig {
   bool adapt_weights = true;
   std::string action_map = "published";
   bool server_noise = false;
+  // Server test samples PAGE's server scores each upload on (a class-stratified subset fixed by
+  // the seed); 0: all of them. The global model is always scored on all.
+  std::int64_t server_score_samples = 0;
   bool faithful_lag = false;
   bool faithful_action_storage = false;
 };

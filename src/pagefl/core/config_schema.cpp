@@ -149,6 +149,9 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.flag("page.adapt_epochs", c.page.adapt_epochs, "clients' agents pick the epochs (false: epoch_max)");
   v.flag("page.adapt_weights", c.page.adapt_weights, "the server's agent picks aggregation weights (false: uniform)");
   v.text("page.action_map", c.page.action_map, {"published", "affine"}, "how an action in [-1,1]^2 becomes (lr, epochs)");
+  v.integer("page.server_score_samples", c.page.server_score_samples, {0, 1e9},
+            "server test samples each upload is scored on for the server agent's state (a class-stratified "
+            "subset drawn from the seed; 0: all): a speed/fidelity trade, the global model is always scored on all");
   v.flag("page.server_noise", c.page.server_noise, "OU exploration noise on the server's actions after warm-up");
   v.flag("page.faithful_lag", c.page.faithful_lag, "act on the previous round's observations, as the published code");
   v.flag("page.faithful_action_storage", c.page.faithful_action_storage,

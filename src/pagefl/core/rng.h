@@ -22,6 +22,7 @@ enum class Purpose : std::uint64_t {
   AgentInit = 9,
   AgentNoise = 10,
   AdaptiveAggregationSample = 11,  // FedALA's data share for learning its weights
+  ServerScoreSubset = 12,          // PAGE's page.server_score_samples
 };
 
 inline constexpr std::int64_t kNoRound = -1;

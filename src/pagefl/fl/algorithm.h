@@ -34,7 +34,9 @@ class ServerEvaluator {
  public:
   virtual ~ServerEvaluator() = default;
   virtual EvalResult evaluate(const torch::Tensor& params) = 0;
-  virtual std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params) = 0;
+  // Each model on the server test set, or on a class-stratified subset of `samples` of it fixed by
+  // the run's seed (0, or at least the set's size: all of it).
+  virtual std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params, std::int64_t samples) = 0;
 };
 
 // Folds a round's updates into the global model one at a time, in client-id order, for

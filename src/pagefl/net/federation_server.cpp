@@ -246,7 +246,8 @@ class DeployedRun {
       record.clients.push_back({update.client, site.train_size, site.test_size, update.metrics});
     }
     record.rejected = std::move(closed.rejected);
-    PooledServerEvaluator evaluator(*pool_, server_test_, config_.eval.batch_size);
+    PooledServerEvaluator evaluator(*pool_, server_test_, config_.eval.batch_size,
+                                    RngStreams(static_cast<std::uint64_t>(config_.run.seed)));
     if (std::unique_ptr<UpdateFold> fold = algorithm_.server->beginFold(round)) {
       for (const ClientUpdate& update : closed.updates) fold->add(update);
       record.server_metrics = fold->finish();

@@ -3,6 +3,10 @@
 // order, so results are identical for any number of workers.
 #pragma once
 
+#include <map>
+#include <random>
+
+#include "pagefl/core/rng.h"
 #include "pagefl/fl/algorithm.h"
 #include "pagefl/sim/worker_pool.h"
 
@@ -12,17 +16,25 @@ class PooledServerEvaluator final : public ServerEvaluator {
  public:
   // `stack_uploads`: score the models of evaluateEach in fixed stacks (nn/stacked_scoring.h),
   // for fully connected models.
-  PooledServerEvaluator(WorkerPool& pool, const Dataset& test, std::int64_t batch_size, bool stack_uploads = false)
-      : pool_(pool), test_(test), batch_size_(batch_size), stack_uploads_(stack_uploads) {}
+  // `streams` draws the subsets of evaluateEach.
+  PooledServerEvaluator(WorkerPool& pool, const Dataset& test, std::int64_t batch_size, const RngStreams& streams,
+                        bool stack_uploads = false)
+      : pool_(pool), test_(test), batch_size_(batch_size), streams_(streams), stack_uploads_(stack_uploads) {}
 
   EvalResult evaluate(const torch::Tensor& params) override;
-  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params) override;
+  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params, std::int64_t samples) override;
 
  private:
   WorkerPool& pool_;
   const Dataset& test_;
   std::int64_t batch_size_;
+  RngStreams streams_;
   bool stack_uploads_;
+  std::map<std::int64_t, Dataset> subsets_;  // by size, drawn once
 };
+
+// `samples` of `data` drawn from `rng`, each class in proportion to its share (largest remainders
+// settle the rounding), in their original order.
+Dataset stratifiedSubset(const Dataset& data, std::int64_t samples, std::mt19937_64& rng);
 
 }  // namespace pagefl

@@ -14,6 +14,7 @@
 #include "pagefl/fl/streams.h"
 #include "pagefl/sim/pooled_evaluator.h"
 #include "pagefl/sim/stacked_clients.h"
+#include "pagefl/sim/upload_score_cache.h"
 #include "pagefl/sim/worker_pool.h"
 
 namespace pagefl {
@@ -39,17 +40,19 @@ std::vector<ClientUpdate> keepSoundUpdates(std::vector<ClientUpdate> updates, st
 }
 
 // The optional P->S stream: every client's personalised model (its upload unless it sent one
-// apart) on the server test set. The personalised copies are dropped afterwards.
-void scorePersonalOnServer(std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) {
+// apart) on the server test set. The personalised copies are dropped afterwards; scores of
+// uploads go to `uploads` when given, for the server half to reuse.
+void scorePersonalOnServer(std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator, UploadScoreCache* uploads) {
   std::vector<torch::Tensor> models;
   std::vector<ClientUpdate*> owners;
   for (ClientUpdate& update : updates) {
     const torch::Tensor& personal = update.personal.defined() ? update.personal : update.params;
     if (personal.defined()) models.push_back(personal), owners.push_back(&update);
   }
-  auto results = evaluator.evaluateEach(models);
+  auto results = evaluator.evaluateEach(models, 0);
   for (std::size_t i = 0; i < owners.size(); ++i) {
     streams::record(owners[i]->metrics, streams::kPersonalOnServer, results[i]);
+    if (uploads && !owners[i]->personal.defined()) uploads->remember(owners[i]->params, results[i]);
     owners[i]->personal = torch::Tensor();
   }
 }
@@ -162,7 +165,7 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
   algorithm.server->initialise(
       initialParameters(layout, config_.model.init, streams.torchGenerator(Purpose::ModelInit)), data_.numClients());
   ClientStateStore store;
-  PooledServerEvaluator evaluator(pool, data_.server_test, config_.eval.batch_size, stacked != nullptr);
+  PooledServerEvaluator evaluator(pool, data_.server_test, config_.eval.batch_size, streams, stacked != nullptr);
 
   const ClientRoster roster = buildRoster(data_, config_);
   const std::int64_t total = config_.run.rounds;
@@ -187,6 +190,7 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
     const auto count = static_cast<std::int64_t>(participants.size());
     const std::int64_t chunk = fold ? kFoldChunk : count;
     std::vector<ClientUpdate> kept;
+    UploadScoreCache scores(evaluator);  // only uploads kept for aggregate() are remembered
     for (std::int64_t begin = 0; begin < count; begin += chunk) {
       const std::int64_t size = std::min(chunk, count - begin);
       const std::vector<std::int64_t> clients(participants.begin() + begin, participants.begin() + begin + size);
@@ -204,7 +208,8 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
         });
       }
       std::vector<ClientUpdate> sound = keepSoundUpdates(std::move(updates), layout.size(), record);
-      if (record.evaluated && config_.eval.personal_on_server) scorePersonalOnServer(sound, evaluator);
+      if (record.evaluated && config_.eval.personal_on_server)
+        scorePersonalOnServer(sound, evaluator, fold ? nullptr : &scores);
       for (ClientUpdate& update : sound) {
         const ClientShard& shard = data_.clients[update.client];
         record.clients.push_back({update.client, shard.trainSize(), shard.testSize(), update.metrics});
@@ -219,7 +224,7 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
       throw Error("round {}: every client's update was rejected ({}); the run cannot continue", round,
                   record.rejected.front().reason);
 
-    record.server_metrics = fold ? fold->finish() : algorithm.server->aggregate(round, kept, evaluator);
+    record.server_metrics = fold ? fold->finish() : algorithm.server->aggregate(round, kept, scores);
     if (record.evaluated) {
       auto cached = algorithm.server->globalOnServer();
       record.global_on_server = cached ? *cached : evaluator.evaluate(algorithm.server->global());

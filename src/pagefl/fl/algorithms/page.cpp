@@ -185,7 +185,7 @@ Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate
   if (params.empty()) return {};
 
   // State: every uploaded model's accuracy on the server test set; absent clients keep theirs.
-  const std::vector<EvalResult> uploaded = evaluator.evaluateEach(params);
+  const std::vector<EvalResult> uploaded = evaluator.evaluateEach(params, config_.server_score_samples);
   for (std::size_t i = 0; i < clients.size(); ++i) last_accuracy_[clients[i]] = uploaded[i].accuracy();
   torch::Tensor observed = last_accuracy_.clone();
   if (pending_) agent_->remember(pending_->state, pending_->action, pending_->reward, observed);
