@@ -15,10 +15,12 @@
 namespace pagefl {
 namespace {
 
-// The published setup, 3 rounds of which the last acts on the policy (warm-up 2).
-Config pageSynthetic(std::int64_t workers) {
+// The published setup, 3 rounds of which the last acts on the policy (warm-up 2); clients
+// trained one at a time or stacked (run.batched_clients).
+Config pageSynthetic(std::int64_t workers, bool stacked = false) {
   return loadConfig(PAGEFL_SOURCE_DIR "/configs/page-synthetic.toml",
-                    {"run.rounds=3", "page.warmup_rounds=2", "run.progress=false", fmt::format("run.workers={}", workers)});
+                    {"run.rounds=3", "page.warmup_rounds=2", "run.progress=false", fmt::format("run.workers={}", workers),
+                     stacked ? "run.batched_clients=on" : "run.batched_clients=off"});
 }
 
 const FederatedDataset& syntheticData() {
@@ -41,7 +43,7 @@ class StepCounter final : public RoundObserver {
 };
 
 void PageSyntheticRound(benchmark::State& state) {
-  const Config config = pageSynthetic(state.range(0));
+  const Config config = pageSynthetic(state.range(0), state.range(1) != 0);
   std::int64_t rounds = 0, steps = 0;
   for (auto _ : state) {
     StepCounter counter(config.train.batch_size);
@@ -95,7 +97,7 @@ void AgentsActAndUpdate(benchmark::State& state) {
   }
 }
 
-BENCHMARK(PageSyntheticRound)->Arg(1)->Arg(2)->ArgName("W")->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+BENCHMARK(PageSyntheticRound)->ArgsProduct({{1, 2}, {0, 1}})->ArgNames({"W", "stacked"})->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 BENCHMARK(ServerEvaluationOf100Uploads)->Arg(1)->Arg(2)->ArgName("W")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(AgentsActAndUpdate)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -3,6 +3,7 @@
 set -euo pipefail
 build="${1:-build}"
 "$build/bench/pagefl_bench" --benchmark_counters_tabular=true
+"$(dirname "$0")/pilot_round.sh" "$build"
 "$(dirname "$0")/memory.sh" "$build"
 "$(dirname "$0")/transport.sh" "$build"
 "$(dirname "$0")/sites.sh" "$build"
