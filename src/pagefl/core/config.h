@@ -20,6 +20,8 @@ struct RunConfig {
   // "auto": clients of a small fully connected model train stacked when their algorithm allows;
   // "on": insist (an error names why not); "off": one client at a time.
   std::string batched_clients = "auto";
+  std::int64_t state_memory_mb = 0;  // client state kept in memory; the rest spills to spill_dir (0: all in memory)
+  std::string spill_dir;             // empty: the system's temporary directory
 };
 
 struct DataConfig {

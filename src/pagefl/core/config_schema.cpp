@@ -37,6 +37,10 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.integer("run.workers", c.run.workers, {1, 1024}, "worker threads, each with one model replica");
   v.text("run.output_dir", c.run.output_dir, {}, "where run directories are created");
   v.flag("run.progress", c.run.progress, "show a progress bar on the terminal");
+  v.integer("run.state_memory_mb", c.run.state_memory_mb, {0, 1e9},
+            "client state (personal models, control variates) kept in memory; the least recently used beyond it "
+            "spills to a file in run.spill_dir (0: everything in memory)");
+  v.text("run.spill_dir", c.run.spill_dir, {}, "local directory of the client state spill file (empty: the system's temp dir)");
   v.text("run.batched_clients", c.run.batched_clients, {"auto", "on", "off"},
          "train a round's clients stacked into one batched tensor op per layer (logreg and MLP; plain local "
          "SGD algorithms): auto where it applies, on to insist, off for one client at a time");

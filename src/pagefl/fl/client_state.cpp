@@ -2,7 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <sstream>
+#include <vector>
 
 #include "pagefl/core/error.h"
 #include "pagefl/fl/state_archive.h"
@@ -54,22 +56,68 @@ void ClientState::loadObject(const std::string& bytes, const std::function<void(
   load(in);
 }
 
+ClientStateStore::ClientStateStore() = default;
+
+ClientStateStore::ClientStateStore(std::int64_t memory_bytes, const std::string& spill_directory)
+    : budget_(memory_bytes) {
+  if (budget_ > 0) spill_ = std::make_unique<StateSpillFile>(spill_directory);
+}
+
+ClientStateStore::~ClientStateStore() = default;
+
 ClientState& ClientStateStore::at(std::int64_t client) {
   std::lock_guard lock(mutex_);
+  last_use_[client] = ++uses_;
   auto& slot = states_[client];
-  if (!slot) slot = std::make_unique<ClientState>();
+  if (!slot) {
+    slot = std::make_unique<ClientState>();
+    if (auto spilled = spilled_bytes_.find(client); spilled != spilled_bytes_.end()) {
+      const std::optional<std::string> bytes = spill_->get(client);
+      if (!bytes) throw Error("client state spill file {} lost the state of client {}", spill_->path(), client);
+      slot->restore(deserializeTensors(*bytes, "the spilled state of client " + std::to_string(client)));
+      spilled_bytes_.erase(spilled);
+    }
+  }
   return *slot;
+}
+
+void ClientStateStore::enforceBudget() {
+  std::lock_guard lock(mutex_);
+  if (budget_ <= 0) return;
+  std::int64_t in_memory = 0;
+  std::vector<std::pair<std::uint64_t, std::int64_t>> by_use;
+  for (const auto& [client, state] : states_) {
+    in_memory += state->bytes();
+    by_use.emplace_back(last_use_[client], client);
+  }
+  std::sort(by_use.begin(), by_use.end());
+  for (const auto& [use, client] : by_use) {
+    if (in_memory <= budget_) break;
+    ClientState& state = *states_.at(client);
+    const std::int64_t size = state.bytes();
+    spill_->put(client, serializeTensors(state.save()));
+    spilled_bytes_[client] = size;
+    states_.erase(client);
+    in_memory -= size;
+  }
 }
 
 std::int64_t ClientStateStore::size() const {
   std::lock_guard lock(mutex_);
-  return static_cast<std::int64_t>(states_.size());
+  return static_cast<std::int64_t>(states_.size() + spilled_bytes_.size());
 }
 
-std::int64_t ClientStateStore::bytes() const {
+std::int64_t ClientStateStore::memoryBytes() const {
   std::lock_guard lock(mutex_);
   std::int64_t total = 0;
   for (const auto& [client, state] : states_) total += state->bytes();
+  return total;
+}
+
+std::int64_t ClientStateStore::bytes() const {
+  std::int64_t total = memoryBytes();
+  std::lock_guard lock(mutex_);
+  for (const auto& [client, size] : spilled_bytes_) total += size;
   return total;
 }
 

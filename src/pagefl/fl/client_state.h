@@ -12,6 +12,8 @@
 #include <mutex>
 #include <string>
 
+#include "pagefl/fl/state_spill_file.h"
+
 namespace pagefl {
 
 class ClientState {
@@ -57,16 +59,36 @@ class ClientState {
 };
 
 // Thread-safe lookup; each client's state is touched by one task at a time, so the state itself
-// needs no lock.
+// needs no lock. With a memory budget, the least recently used states beyond it go to a spill
+// file on local disk (StateSpillFile) and come back when their client next needs them; results
+// are the same as with everything in memory.
 class ClientStateStore {
  public:
+  ClientStateStore();  // everything in memory
+  // Keeps at most `memory_bytes` of state in memory after each enforceBudget(), spilling the rest
+  // to a file in `spill_directory`. 0: no budget.
+  ClientStateStore(std::int64_t memory_bytes, const std::string& spill_directory);
+  ~ClientStateStore();
+
+  // The client's state; a spilled one is read back first. Throws pagefl::Error when the spill
+  // file cannot be read.
   ClientState& at(std::int64_t client);
+  // Spills the least recently used states until those in memory fit the budget. Call only while
+  // no task holds a state (between chunks of a round). Throws pagefl::Error on a full or damaged disk.
+  void enforceBudget();
+
   std::int64_t size() const;
-  std::int64_t bytes() const;
+  std::int64_t bytes() const;        // every client's tensor bytes, in memory or spilled
+  std::int64_t memoryBytes() const;  // those in memory
 
  private:
   mutable std::mutex mutex_;
   std::map<std::int64_t, std::unique_ptr<ClientState>> states_;
+  std::map<std::int64_t, std::uint64_t> last_use_;
+  std::map<std::int64_t, std::int64_t> spilled_bytes_;  // clients whose state is in the spill file
+  std::uint64_t uses_ = 0;
+  std::int64_t budget_ = 0;
+  std::unique_ptr<StateSpillFile> spill_;
 };
 
 }  // namespace pagefl

@@ -148,6 +148,7 @@ void RunRecorder::onRound(const RoundRecord& record) {
   timing_ << json{{"round", record.round},
                   {"seconds", record.seconds},
                   {"client_state_mb", static_cast<double>(record.client_state_bytes) / 1e6},
+                  {"client_state_in_memory_mb", static_cast<double>(record.client_state_memory_bytes) / 1e6},
                   {"peak_rss_mb", static_cast<double>(record.peak_resident_bytes) / 1e6}}
                  .dump()
           << "\n";

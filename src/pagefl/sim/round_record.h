@@ -35,6 +35,7 @@ struct RoundRecord {
   // Costs, kept out of the deterministic metrics files (they go to timing.jsonl):
   double seconds = 0.0;                  // wall time of the round
   std::int64_t client_state_bytes = 0;   // tensors held in the ClientState store after the round
+  std::int64_t client_state_memory_bytes = 0;  // of which in memory (the rest spilled to disk)
   std::int64_t peak_resident_bytes = 0;  // the process's peak resident memory so far
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 
 #include "pagefl/core/error.h"
@@ -164,7 +165,9 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
   const LocalSgdClient* stacked = stackedClientHalf(config_, spec, layout.size(), *algorithm.client);
   algorithm.server->initialise(
       initialParameters(layout, config_.model.init, streams.torchGenerator(Purpose::ModelInit)), data_.numClients());
-  ClientStateStore store;
+  ClientStateStore store(config_.run.state_memory_mb * 1024 * 1024,
+                         config_.run.spill_dir.empty() ? std::filesystem::temp_directory_path().string()
+                                                       : config_.run.spill_dir);
   PooledServerEvaluator evaluator(pool, data_.server_test, config_.eval.batch_size, streams, stacked != nullptr);
 
   const ClientRoster roster = buildRoster(data_, config_);
@@ -219,6 +222,7 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
           kept.push_back(std::move(update));
         }
       }
+      store.enforceBudget();  // between chunks no task holds a client's state
     }
     if (record.clients.empty())
       throw Error("round {}: every client's update was rejected ({}); the run cannot continue", round,
@@ -235,6 +239,7 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
 
     record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     record.client_state_bytes = store.bytes();
+    record.client_state_memory_bytes = store.memoryBytes();
     record.peak_resident_bytes = peakResidentBytes();
     for (RoundObserver* observer : observers) observer->onRound(record);
   }
