@@ -66,44 +66,46 @@ std::vector<ClientUpdate> runStacked(const LocalSgdClient& half, const ServerMes
     train[i] = context.train;
   });
 
-  // Each unit of work is a stack, or a single job that cannot be stacked.
+  // Units of work: a stack of jobs, or one job that cannot be stacked, trained alone.
+  struct Unit {
+    std::vector<std::size_t> jobs;
+    bool alone = false;
+  };
+  std::vector<Unit> units;
   std::vector<StackedSgdJob> stackable(clients.size());
-  std::vector<std::int64_t> steps(clients.size());
-  std::vector<std::vector<std::size_t>> units;
-  std::vector<std::int64_t> alone;
-  std::vector<std::size_t> stacked_positions;
+  std::vector<std::size_t> stacked_jobs;
+  std::vector<std::int64_t> steps;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     stackable[i] = {train[i], message.global, jobs[i].sgd, &jobs[i].shuffle, jobs[i].proximal_mu, message.global};
     if (whyNotStackable(jobs[i].sgd)) {
-      units.push_back({i});
+      units.push_back({{i}, true});
     } else {
-      stacked_positions.push_back(i);
-      steps[stacked_positions.size() - 1] = stepsOf(stackable[i]);
+      stacked_jobs.push_back(i);
+      steps.push_back(stepsOf(stackable[i]));
     }
   }
-  steps.resize(stacked_positions.size());
   for (const auto& stack : dealStacks(steps)) {
-    std::vector<std::size_t> unit;
-    for (std::size_t s : stack) unit.push_back(stacked_positions[s]);
+    Unit unit;
+    for (std::size_t s : stack) unit.jobs.push_back(stacked_jobs[s]);
     units.push_back(std::move(unit));
   }
 
   std::vector<StackedSgdResult> trained(clients.size());
   const ParamLayout& layout = pool.replica(0).layout();
   pool.forEach(static_cast<std::int64_t>(units.size()), [&](std::int64_t u, FlatModel& replica) {
-    const std::vector<std::size_t>& unit = units[static_cast<std::size_t>(u)];
-    if (unit.size() == 1 && whyNotStackable(jobs[unit[0]].sgd)) {
-      const std::size_t i = unit[0];
+    const Unit& unit = units[static_cast<std::size_t>(u)];
+    if (unit.alone) {
+      const std::size_t i = unit.jobs.front();
       replica.load(message.global);
-      trained[i].stats = trainSgd(replica, stackable[i].train, jobs[i].sgd, jobs[i].shuffle,
+      trained[i].stats = trainSgd(replica, train[i], jobs[i].sgd, jobs[i].shuffle,
                                   proximalHook(jobs[i].proximal_mu, message.global));
       trained[i].params = replica.snapshot();
       return;
     }
     std::vector<StackedSgdJob> stack;
-    for (std::size_t i : unit) stack.push_back(stackable[i]);
+    for (std::size_t i : unit.jobs) stack.push_back(stackable[i]);
     std::vector<StackedSgdResult> results = trainStacked(layout, stack);
-    for (std::size_t j = 0; j < unit.size(); ++j) trained[unit[j]] = std::move(results[j]);
+    for (std::size_t j = 0; j < unit.jobs.size(); ++j) trained[unit.jobs[j]] = std::move(results[j]);
   });
 
   std::vector<ClientUpdate> updates(clients.size());
