@@ -15,11 +15,11 @@
 namespace pagefl {
 namespace {
 
-// The published setup, 3 rounds of which the last acts on the policy (warm-up 2); clients
-// trained one at a time or stacked (run.batched_clients).
-Config pageSynthetic(std::int64_t workers, bool stacked = false) {
+// The published setup, 3 rounds of which the last acts on the policy (warm-up 2), or `rounds`;
+// clients trained one at a time or stacked (run.batched_clients).
+Config pageSynthetic(std::int64_t workers, bool stacked = false, std::int64_t rounds = 3) {
   return loadConfig(PAGEFL_SOURCE_DIR "/configs/page-synthetic.toml",
-                    {"run.rounds=3", "page.warmup_rounds=2", "run.progress=false", fmt::format("run.workers={}", workers),
+                    {fmt::format("run.rounds={}", rounds), "page.warmup_rounds=2", "run.progress=false", fmt::format("run.workers={}", workers),
                      stacked ? "run.batched_clients=on" : "run.batched_clients=off"});
 }
 
@@ -43,7 +43,8 @@ class StepCounter final : public RoundObserver {
 };
 
 void PageSyntheticRound(benchmark::State& state) {
-  const Config config = pageSynthetic(state.range(0), state.range(1) != 0);
+  // 8 rounds, 6 of them on the policy: the first rounds' random actions are not typical of a run.
+  const Config config = pageSynthetic(state.range(0), state.range(1) != 0, 8);
   std::int64_t rounds = 0, steps = 0;
   for (auto _ : state) {
     StepCounter counter(config.train.batch_size);
