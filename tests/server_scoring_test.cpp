@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "pagefl/sim/pooled_evaluator.h"
+#include "pagefl/data/dataset.h"
 #include "pagefl/sim/upload_score_cache.h"
 
 namespace pagefl {

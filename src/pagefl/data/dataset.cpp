@@ -2,6 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <map>
+
 namespace pagefl {
 
 Dataset concatenate(const std::vector<Dataset>& parts) {
@@ -19,6 +22,32 @@ std::vector<std::int64_t> labelHistogram(const torch::Tensor& labels, std::int64
   const std::int64_t* p = y.data_ptr<std::int64_t>();
   for (std::int64_t i = 0; i < y.numel(); ++i) ++counts[p[i]];
   return counts;
+}
+
+Dataset stratifiedSubset(const Dataset& data, std::int64_t samples, std::mt19937_64& rng) {
+  const torch::Tensor labels = data.y.contiguous();
+  const std::int64_t* label = labels.data_ptr<std::int64_t>();
+  std::map<std::int64_t, std::vector<std::int64_t>> by_class;
+  for (std::int64_t i = 0; i < data.size(); ++i) by_class[label[i]].push_back(i);
+  // Each class's exact share, floored; the remaining picks go to the largest remainders.
+  std::vector<std::pair<double, std::int64_t>> remainders;
+  std::map<std::int64_t, std::int64_t> quota;
+  std::int64_t given = 0;
+  for (const auto& [label, members] : by_class) {
+    const double share = static_cast<double>(members.size()) * static_cast<double>(samples) / static_cast<double>(data.size());
+    quota[label] = static_cast<std::int64_t>(share);
+    given += quota[label];
+    remainders.emplace_back(-(share - static_cast<double>(quota[label])), label);
+  }
+  std::sort(remainders.begin(), remainders.end());
+  for (std::size_t i = 0; given < samples && i < remainders.size(); ++i, ++given) ++quota[remainders[i].second];
+  std::vector<std::int64_t> picked;
+  for (auto& [label, members] : by_class) {
+    std::shuffle(members.begin(), members.end(), rng);
+    picked.insert(picked.end(), members.begin(), members.begin() + quota[label]);
+  }
+  std::sort(picked.begin(), picked.end());
+  return data.select(torch::tensor(picked, torch::kInt64));
 }
 
 }  // namespace pagefl

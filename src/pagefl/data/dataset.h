@@ -4,6 +4,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <random>
 #include <vector>
 
 namespace pagefl {
@@ -23,6 +24,10 @@ struct Dataset {
 
 // Concatenates datasets with the same sample shape, in order.
 Dataset concatenate(const std::vector<Dataset>& parts);
+
+// `samples` of `data` drawn from `rng`, each class in proportion to its share (largest remainders
+// settle the rounding), in their original order.
+Dataset stratifiedSubset(const Dataset& data, std::int64_t samples, std::mt19937_64& rng);
 
 // Label counts, one entry per class.
 std::vector<std::int64_t> labelHistogram(const torch::Tensor& labels, std::int64_t num_classes);

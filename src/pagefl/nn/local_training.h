@@ -46,6 +46,8 @@ class EpochBatches {
   EpochBatches(const Dataset& data, std::int64_t batch_size, std::mt19937_64& rng);
   std::int64_t count() const { return (static_cast<std::int64_t>(order_.size()) + batch_size_ - 1) / batch_size_; }
   Dataset batch(std::int64_t i) const;
+  // The epoch's sample order: batch i is order()[i * batch_size, (i + 1) * batch_size).
+  const std::vector<std::int64_t>& order() const { return order_; }
 
  private:
   const Dataset& data_;

@@ -24,8 +24,8 @@ struct Schedule {
   torch::Tensor counts;                  // [cells] batch size, float64
 };
 
-// `jobs` in sorted order; `offsets` their first row in the stacked data. Draws each job's epoch
-// orders from its own generator, in trainSgd's order (see EpochBatches).
+// `jobs` in sorted order; `offsets` their first row in the stacked data. Each job's epoch orders
+// come from its own generator through EpochBatches, exactly as trainSgd draws them.
 Schedule buildSchedule(const std::vector<StackedSgdJob*>& jobs, const std::vector<std::int64_t>& steps,
                        const std::vector<std::int64_t>& offsets) {
   Schedule schedule;
@@ -47,9 +47,8 @@ Schedule buildSchedule(const std::vector<StackedSgdJob*>& jobs, const std::vecto
     const std::int64_t n = job.train.size(), batch = job.sgd.batch_size;
     std::int64_t t = 0;
     for (std::int64_t epoch = 0; epoch < job.sgd.epochs && n > 0; ++epoch) {
-      std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-      std::iota(order.begin(), order.end(), 0);
-      std::shuffle(order.begin(), order.end(), *job.shuffle);
+      const EpochBatches batches(job.train, batch, *job.shuffle);
+      const std::vector<std::int64_t>& order = batches.order();
       for (std::int64_t begin = 0; begin < n; begin += batch, ++t) {
         const std::int64_t size = std::min(batch, n - begin);
         const std::int64_t cell = schedule.first_cell[t] + static_cast<std::int64_t>(p);
@@ -68,7 +67,7 @@ Schedule buildSchedule(const std::vector<StackedSgdJob*>& jobs, const std::vecto
   return schedule;
 }
 
-// One value per client, in sorted order, shaped to broadcast over a stacked weight [C, 1, 1].
+// One value per client, in sorted order: [C], viewed as [k, 1, 1] or [k, 1] where it is used.
 torch::Tensor perClient(const std::vector<StackedSgdJob*>& jobs, const std::function<double(const StackedSgdJob&)>& of) {
   std::vector<float> values;
   for (const StackedSgdJob* job : jobs) values.push_back(static_cast<float>(of(*job)));
@@ -110,6 +109,9 @@ std::vector<StackedSgdResult> trainStacked(const ParamLayout& layout, std::vecto
       throw Error("stacked client training: a proximal job needs its centre of {} parameters", layout.size());
   }
 
+  const bool any_proximal =
+      std::any_of(jobs.begin(), jobs.end(), [](const StackedSgdJob& job) { return job.proximal_mu > 0; });
+
   // Sorted by steps, most first (ties keep their order), so that active clients are a prefix.
   std::vector<std::int64_t> steps_of(jobs.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) steps_of[i] = stepsOf(jobs[i]);
@@ -118,7 +120,8 @@ std::vector<StackedSgdResult> trainStacked(const ParamLayout& layout, std::vecto
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return steps_of[a] > steps_of[b]; });
   std::vector<StackedSgdJob*> sorted;
   std::vector<std::int64_t> steps, offsets;
-  std::vector<torch::Tensor> starts, centres, xs, ys;
+  std::vector<torch::Tensor> starts, centres;
+  std::vector<Dataset> data;
   const std::int64_t features = layers.front().in;
   std::int64_t rows = 0;
   for (std::size_t i : order) {
@@ -130,20 +133,23 @@ std::vector<StackedSgdResult> trainStacked(const ParamLayout& layout, std::vecto
     if (job.train.size() > 0 && job.train.x.numel() != job.train.size() * features)
       throw Error("stacked client training: samples of {} values for a model of {} inputs",
                   job.train.x.numel() / job.train.size(), features);
-    xs.push_back(job.train.x.reshape({job.train.size(), features}).to(torch::kFloat32));
-    ys.push_back(job.train.y.to(torch::kInt64));
+    data.push_back({job.train.x.reshape({job.train.size(), features}).to(torch::kFloat32), job.train.y.to(torch::kInt64)});
     starts.push_back(job.start.to(torch::kFloat32));
-    centres.push_back(job.proximal_mu > 0 ? job.centre.to(torch::kFloat32) : job.start.to(torch::kFloat32));
+    // Jobs without the proximal term get a centre that mu = 0 then ignores.
+    if (any_proximal) centres.push_back((job.proximal_mu > 0 ? job.centre : job.start).to(torch::kFloat32));
   }
-  const torch::Tensor x_all = torch::cat(xs), y_all = torch::cat(ys);
+  const Dataset all = concatenate(data);
+  const torch::Tensor &x_all = all.x, &y_all = all.y;
   const Schedule schedule = buildSchedule(sorted, steps, offsets);
 
   // The stacked parameters: row c of `params` is client c's flat vector; the layers are views.
-  torch::Tensor params = torch::stack(starts), centre = torch::stack(centres);
+  torch::Tensor params = torch::stack(starts);
+  const torch::Tensor centre = any_proximal ? torch::stack(centres) : torch::Tensor();
   std::vector<torch::Tensor> weight, bias, weight_centre, bias_centre;
   for (const DenseLayer& l : layers) {
     weight.push_back(params.narrow(1, l.weight, l.out * l.in).view({count, l.out, l.in}));
     bias.push_back(params.narrow(1, l.bias, l.out));
+    if (!any_proximal) continue;
     weight_centre.push_back(centre.narrow(1, l.weight, l.out * l.in).view({count, l.out, l.in}));
     bias_centre.push_back(centre.narrow(1, l.bias, l.out));
   }
@@ -152,7 +158,6 @@ std::vector<StackedSgdResult> trainStacked(const ParamLayout& layout, std::vecto
   const torch::Tensor clip = perClient(sorted, [](const StackedSgdJob& j) { return j.sgd.clip_norm; });
   const torch::Tensor mu = perClient(sorted, [](const StackedSgdJob& j) { return j.proximal_mu; });
   const bool any_decay = decay.ne(1).any().item<bool>(), any_clip = clip.gt(0).any().item<bool>();
-  const bool any_proximal = mu.gt(0).any().item<bool>();
   torch::Tensor loss_sum = torch::zeros({count}, torch::kFloat64);
   const std::int64_t width = schedule.width;
   const torch::Tensor minus_one = torch::full({count, width, 1}, -1.0f);

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <map>
-#include <random>
 
 #include "pagefl/core/rng.h"
 #include "pagefl/fl/algorithm.h"
@@ -32,9 +31,5 @@ class PooledServerEvaluator final : public ServerEvaluator {
   bool stack_uploads_;
   std::map<std::int64_t, Dataset> subsets_;  // by size, drawn once
 };
-
-// `samples` of `data` drawn from `rng`, each class in proportion to its share (largest remainders
-// settle the rounding), in their original order.
-Dataset stratifiedSubset(const Dataset& data, std::int64_t samples, std::mt19937_64& rng);
 
 }  // namespace pagefl
