@@ -11,8 +11,11 @@
 #include <cmath>
 #include <random>
 
+#include <thread>
+
 #include "pagefl/nn/local_training.h"
 #include "pagefl/nn/models.h"
+#include "pagefl/nn/stacked_sgd.h"
 
 namespace pagefl {
 namespace {
@@ -115,8 +118,36 @@ void LogregStepBatchedClients(benchmark::State& state) {
   reportPerClientStep(state, kStepsPerEpoch * clients);
 }
 
+// pagefl's stacked training (nn/stacked_sgd.h) of 100 clients (210 samples each, 10 epochs,
+// PAGE's Synthetic shapes) cut into stacks of `size`, the stacks trained on `threads` threads at
+// once: what a stack costs per client step, alone and side by side with another.
+void StackedSgdOf100Clients(benchmark::State& state) {
+  const std::int64_t size = state.range(0), threads = state.range(1), clients = 100, samples = 210, epochs = 10;
+  torch::manual_seed(3);
+  FlatModel model(makeNetwork({"logreg", {kFeatures}, kClasses, {}}));
+  std::vector<Dataset> data;
+  for (std::int64_t c = 0; c < clients; ++c)
+    data.push_back({torch::randn({samples, kFeatures}), torch::randint(kClasses, {samples}, torch::kInt64)});
+  const SgdOptions sgd{.lr = kLr, .weight_decay = 1e-5, .clip_norm = 10.0, .epochs = epochs, .batch_size = kBatch};
+  for (auto _ : state) {
+    std::vector<std::mt19937_64> rngs;
+    for (std::int64_t c = 0; c < clients; ++c) rngs.emplace_back(c);
+    std::vector<std::vector<StackedSgdJob>> stacks((clients + size - 1) / size);
+    for (std::int64_t c = 0; c < clients; ++c)
+      stacks[c / size].push_back({data[c], model.snapshot(), sgd, &rngs[c], 0.0, {}});
+    std::vector<std::thread> pool;
+    for (std::int64_t t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        for (std::size_t s = t; s < stacks.size(); s += threads) benchmark::DoNotOptimize(trainStacked(model.layout(), stacks[s]));
+      });
+    for (auto& thread : pool) thread.join();
+  }
+  reportPerClientStep(state, clients * epochs * ((samples + kBatch - 1) / kBatch));
+}
+
 BENCHMARK(LogregStepPageflTrainSgd)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(LogregStepPlainLoops)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(StackedSgdOf100Clients)->ArgsProduct({{25, 50}, {1, 2}})->ArgNames({"stack", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(LogregStepBatchedClients)->Arg(1)->Arg(100)->ArgName("clients")->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
