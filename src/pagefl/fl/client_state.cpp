@@ -73,7 +73,9 @@ ClientState& ClientStateStore::at(std::int64_t client) {
     slot = std::make_unique<ClientState>();
     if (auto spilled = spilled_bytes_.find(client); spilled != spilled_bytes_.end()) {
       const std::optional<std::string> bytes = spill_->get(client);
-      if (!bytes) throw Error("client state spill file {} lost the state of client {}", spill_->path(), client);
+      if (!bytes) throw Error("client state spill file {} lost the state of client {}: something else changed the file; "
+                    "keep run.spill_dir private to this run and rerun it",
+                    spill_->path(), client);
       slot->restore(deserializeTensors(*bytes, "the spilled state of client " + std::to_string(client)));
       spilled_bytes_.erase(spilled);
     }
