@@ -98,5 +98,41 @@ TEST(Config, ResolvedTomlReadsBackToTheSameConfig) {
   EXPECT_EQ(again.run.name, "x y");
 }
 
+TEST(Config, PublishedPageVariantSetsEveryFaithfulSwitchUnlessAKeySaysOtherwise) {
+  const PageConfig intent = parseConfig("").page;
+  EXPECT_EQ(intent.variant, "pagefl");
+  EXPECT_EQ(intent.action_map, "affine");
+  EXPECT_FALSE(intent.faithful_lag || intent.faithful_action_storage || intent.faithful_warmup ||
+               intent.faithful_sampling);
+  EXPECT_EQ(balanceAt(intent, 1), 0.5);
+
+  const PageConfig published = parseConfig("[page]\nvariant = \"published\"\n").page;
+  EXPECT_EQ(published.action_map, "published");
+  EXPECT_TRUE(published.faithful_lag && published.faithful_action_storage && published.faithful_warmup &&
+              published.faithful_sampling);
+  EXPECT_EQ(balanceAt(published, 1), std::nullopt);
+  const PageConfig mixed = parseConfig("", {"page.variant=\"published\"", "page.faithful_sampling=false"}).page;
+  EXPECT_FALSE(mixed.faithful_sampling);
+  EXPECT_TRUE(mixed.faithful_warmup);
+  // What a run writes reads back to the same variant.
+  EXPECT_EQ(toToml(parseConfig(toToml(parseConfig("", {"page.variant=\"published\""})))),
+            toToml(parseConfig("", {"page.variant=\"published\""})));
+
+  std::string message = errorOf("", {"page.variant=\"published\"", "page.balance=0.2"});
+  EXPECT_NE(message.find("page.balance is pagefl's extension"), std::string::npos) << message;
+  message = errorOf("", {"page.faithful_lag=true"});
+  EXPECT_NE(message.find("page.faithful_lag needs page.variant = \"published\""), std::string::npos) << message;
+  EXPECT_NE(errorOf("", {"page.balance=1.5"}).find("page.balance = 1.5 is out of range"), std::string::npos);
+}
+
+TEST(Config, DemandShiftKeepsTheBalanceUnlessItNamesANewOne) {
+  PageConfig page = parseConfig("", {"page.balance=0.2", "page.shift_round=5"}).page;
+  EXPECT_EQ(balanceAt(page, 4), 0.2);
+  EXPECT_EQ(balanceAt(page, 5), 0.2);
+  page = parseConfig("", {"page.balance=0.2", "page.shift_round=5", "page.shift_balance=0.9"}).page;
+  EXPECT_EQ(balanceAt(page, 4), 0.2);
+  EXPECT_EQ(balanceAt(page, 5), 0.9);
+}
+
 }  // namespace
 }  // namespace pagefl

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <set>
 #include <sstream>
 
 #include "pagefl/core/error.h"
@@ -61,6 +62,54 @@ TEST(DdpgAgent, LearnsATrivialOneDimensionalControlProblem) {
     mean_reward += -std::pow(agent.policy(torch::tensor({float(state)})).item<double>() - state / 2, 2) / 21;
   }
   EXPECT_GT(mean_reward, -0.01);
+}
+
+TEST(ReplayBuffer, DistinctSamplesNeverRepeatATransition) {
+  ReplayBuffer replay(10, 1, 1);
+  for (int i = 0; i < 6; ++i)
+    replay.add(torch::tensor({float(i)}), torch::tensor({float(-i)}), i, torch::tensor({float(i + 1)}));
+  std::mt19937_64 rng(4);
+  for (int draw = 0; draw < 20; ++draw) {
+    auto batch = replay.sampleDistinct(4, rng);
+    ASSERT_EQ(batch.rewards.size(0), 4);
+    std::set<float> rewards;
+    for (std::int64_t i = 0; i < 4; ++i) rewards.insert(batch.rewards[i][0].item<float>());
+    EXPECT_EQ(rewards.size(), 4u);                            // four different transitions
+    EXPECT_TRUE(torch::equal(batch.actions, -batch.states));  // rows stay whole
+  }
+  // Asking for more than it holds gives each transition once.
+  auto all = replay.sampleDistinct(32, rng);
+  EXPECT_TRUE(torch::equal(std::get<0>(all.rewards.flatten().sort()), torch::arange(6, torch::kFloat32)));
+  std::mt19937_64 a(7), b(7);
+  EXPECT_TRUE(torch::equal(replay.sampleDistinct(3, a).rewards, replay.sampleDistinct(3, b).rewards));
+  EXPECT_THROW(ReplayBuffer(2, 1, 1).sampleDistinct(1, rng), Error);
+}
+
+// Warm-up 3: acts 0-2 are random and the first update follows act 3, the policy's first. The
+// published loop (`step <= warmup`) acts randomly once more: acts 0-3, first update after act 4.
+TEST(DdpgAgent, WarmupCountsRandomActsAsThePublishedLoopDoes) {
+  for (const bool inclusive : {false, true}) {
+    DdpgOptions options;
+    options.warmup = 3;
+    options.inclusive_warmup = inclusive;
+    options.batch_size = 2;
+    DdpgAgent agent(options, generator(1));
+    std::mt19937_64 rng(2);
+    std::vector<int> random_acts, updates;
+    for (int step = 0; step < 7; ++step) {
+      bool drew = false;
+      auto state = torch::tensor({0.1f * step});
+      auto action = agent.act(state, rng, [&](std::mt19937_64&) { return drew = true, torch::tensor({0.5f}); });
+      if (drew) random_acts.push_back(step);
+      agent.remember(state, action.clamp(-1, 1), 1.0, state);
+      if (agent.update(rng)) updates.push_back(step);
+    }
+    const int random = inclusive ? 4 : 3;
+    EXPECT_EQ(random_acts.size(), static_cast<std::size_t>(random)) << inclusive;
+    EXPECT_EQ(random_acts.back(), random - 1) << inclusive;
+    EXPECT_EQ(updates.front(), random) << inclusive;
+    EXPECT_EQ(updates.size(), static_cast<std::size_t>(7 - random)) << inclusive;
+  }
 }
 
 TEST(DdpgAgent, SaveThenRestoreContinuesIdentically) {

@@ -22,12 +22,14 @@ using testing::TempDir;
 
 TEST(PageActionMap, PublishedMapMatchesHandComputedCases) {
   PageConfig c;  // lr in [0.001, 0.1], epoch_max 20: epochs = max(1, floor(u1 * 200))
+  c.action_map = "published";
   auto plan = page::mapClientAction(torch::tensor({-1.0f, 1.0f}), c);
   EXPECT_DOUBLE_EQ(plan.lr, 0.001);  // (x+1)/2 = 0 clipped up to lr_min
   EXPECT_EQ(plan.epochs, 20);        // u1 = 1 clipped down to lr_max = 0.1 -> 20
   plan = page::mapClientAction(torch::tensor({-0.875f, -0.9375f}), c);  // exact binary fractions
   EXPECT_DOUBLE_EQ(plan.lr, 0.0625);
   EXPECT_EQ(plan.epochs, 6);  // u1 = 0.03125 -> floor(6.25) = 6
+  EXPECT_DOUBLE_EQ(plan.unrounded_epochs, 6.25);  // what the published code keeps in replay
   plan = page::mapClientAction(torch::tensor({0.0f, -0.99f}), c);
   EXPECT_DOUBLE_EQ(plan.lr, 0.1);
   EXPECT_EQ(plan.epochs, 1);  // u1 = 0.005 -> floor(1.0) = 1
@@ -41,6 +43,7 @@ TEST(PageActionMap, AffineMapAndAblationsMatchHandComputedCases) {
   auto plan = page::mapClientAction(torch::tensor({0.0f, 0.0f}), c);
   EXPECT_DOUBLE_EQ(plan.lr, 0.001 + 0.5 * 0.099);
   EXPECT_EQ(plan.epochs, 11);  // round(1 + 0.5 * 19) = round(10.5)
+  EXPECT_DOUBLE_EQ(plan.unrounded_epochs, 10.5);
   plan = page::mapClientAction(torch::tensor({-1.0f, -1.0f}), c);
   EXPECT_DOUBLE_EQ(plan.lr, 0.001);
   EXPECT_EQ(plan.epochs, 1);
@@ -56,6 +59,7 @@ TEST(PageActionMap, AffineMapAndAblationsMatchHandComputedCases) {
 
 TEST(PageActionMap, WarmupActionsMapBackIntoTheLearningRateRange) {
   PageConfig c;
+  c.action_map = "published";
   std::mt19937_64 rng(1);
   for (int i = 0; i < 50; ++i) {
     auto x = page::clientWarmupAction(rng, c);
@@ -172,10 +176,13 @@ TEST(Page, AfterWarmupTheAgentsActionsDependOnTheirStates) {
   EXPECT_FALSE(torch::equal(client_agent.policy(torch::tensor({0.2f})), client_agent.policy(torch::tensor({0.8f}))));
 }
 
+// Under the published variant every reward is known the round it is earned, so c_w and s_w scale
+// each logged reward exactly.
 TEST(Page, AblationSwitchesShowInTheLoggedActions) {
   TempDir dir;
   auto setup = syntheticPage(3, 1, 3);
   setup.push_back("synthetic.num_clients=8");
+  setup.push_back("page.variant=\"published\"");
   auto fixed = setup;
   fixed.insert(fixed.end(), {"page.adapt_weights=false", "page.adapt_lr=false", "page.adapt_epochs=false"});
   auto run = simulate(dir, fixed);
@@ -238,19 +245,126 @@ TEST(DapFl, RunsDeterministicallyWithUniformWeights) {
 namespace pagefl {
 namespace {
 
+// What a round driven by hand left: the clients' updates and the new global model on the server test.
+struct DrivenRound {
+  std::vector<ClientUpdate> updates;
+  EvalResult global_on_server;
+};
+
 // Rounds [first, last] of PAGE driven by hand, every client taking part.
-void drivePage(Algorithm& algorithm, ClientStateStore& store, const FederatedDataset& data, FlatModel& model,
-               std::int64_t first, std::int64_t last) {
+std::vector<DrivenRound> drivePage(Algorithm& algorithm, ClientStateStore& store, const FederatedDataset& data,
+                                   FlatModel& model, std::int64_t first, std::int64_t last) {
   RngStreams streams(1);
   SerialEvaluator evaluator(model, data.server_test);
+  std::vector<DrivenRound> rounds;
   for (std::int64_t round = first; round <= last; ++round) {
     ServerMessage message = algorithm.server->configureRound(round);
-    std::vector<ClientUpdate> updates;
+    DrivenRound driven;
     for (std::int64_t c = 0; c < data.numClients(); ++c) {
       ClientContext context{c, data.clientTrain(c), data.clientTest(c), model, store.at(c), streams};
-      updates.push_back(algorithm.client->run(message, context));
+      driven.updates.push_back(algorithm.client->run(message, context));
     }
-    algorithm.server->aggregate(round, updates, evaluator);
+    algorithm.server->aggregate(round, driven.updates, evaluator);
+    driven.global_on_server = *algorithm.server->globalOnServer();
+    rounds.push_back(std::move(driven));
+  }
+  return rounds;
+}
+
+rl::DdpgAgent& clientAgentOf(ClientStateStore& store, std::int64_t client) {
+  return store.at(client).object<rl::DdpgAgent>("rl_agent", [] { return nullptr; });
+}
+
+// A PAGE run of 3 Synthetic clients driven by hand for `rounds` rounds.
+struct HandDriven {
+  Config config;
+  FederatedDataset data;
+  FlatModel model;
+  Algorithm algorithm;
+  ClientStateStore store;
+  std::vector<DrivenRound> rounds;
+
+  HandDriven(std::vector<std::string> overrides, std::int64_t rounds_to_run)
+      : config(parseConfig("", [&] {
+          overrides.push_back("synthetic.num_clients=3");
+          return overrides;
+        }())),
+        data(buildFederatedDataset(config)),
+        model(makeNetwork({"logreg", data.sampleShape(), data.num_classes, {}})),
+        algorithm(makeAlgorithm(config)) {
+    algorithm.server->initialise(torch::zeros({model.layout().size()}), data.numClients());
+    rounds = drivePage(algorithm, store, data, model, 1, rounds_to_run);
+  }
+  page::PageServer& server() { return dynamic_cast<page::PageServer&>(*algorithm.server); }
+  double metric(std::int64_t round, std::int64_t client, const std::string& key) const {
+    return rounds[static_cast<std::size_t>(round - 1)].updates[static_cast<std::size_t>(client)].metrics.at(key);
+  }
+};
+
+// The published replay keeps (s_{t-1}, a_t, r_t, s_t): each action with the state it was chosen
+// from, stored the round it is taken, the post-processed action with the epochs before truncation.
+TEST(PagePublishedVariant, ALaggedRoundStoresTheStateItsActionWasChosenFrom) {
+  HandDriven run({"page.variant=\"published\"", "data.source=synthetic", "partition.scheme=natural",
+                  "model.name=logreg", "model.init=zeros", "algorithm.name=page", "page.warmup_rounds=1",
+                  "page.epoch_max=2", "train.batch_size=5"},
+                 3);
+  for (std::int64_t c = 0; c < 3; ++c) {
+    const rl::ReplayBuffer& replay = clientAgentOf(run.store, c).replay();
+    ASSERT_EQ(replay.size(), 3);
+    for (std::int64_t round = 1; round <= 3; ++round) {
+      const rl::TransitionBatch stored = replay.at(round - 1);
+      const double acted_on = run.metric(std::max<std::int64_t>(round - 1, 1), c, "g2l_acc");
+      EXPECT_FLOAT_EQ(stored.states.item<float>(), acted_on) << c << " " << round;
+      EXPECT_FLOAT_EQ(stored.next_states.item<float>(), run.metric(round, c, "g2l_acc"));
+      EXPECT_FLOAT_EQ(stored.rewards.item<float>(), run.metric(round, c, "rl_reward"));
+      EXPECT_FLOAT_EQ(stored.actions[0].item<float>(), run.metric(round, c, "rl_lr"));
+      // The float before truncation: the run trained max(1, floor(it)) epochs.
+      const double unrounded = stored.actions[1].item<double>();
+      EXPECT_EQ(std::max(1.0, std::floor(unrounded)), run.metric(round, c, "rl_epochs"));
+    }
+  }
+  const rl::ReplayBuffer& server = run.server().agent().replay();
+  ASSERT_EQ(server.size(), 3);
+  EXPECT_TRUE(torch::equal(server.at(0).states, server.at(0).next_states));  // round 1 acts on its own
+  EXPECT_TRUE(torch::equal(server.at(1).states, server.at(0).next_states));
+  EXPECT_TRUE(torch::equal(server.at(2).states, server.at(1).next_states));
+  SerialEvaluator evaluator(run.model, run.data.server_test);
+  for (std::int64_t c = 0; c < 3; ++c)
+    EXPECT_FLOAT_EQ(server.at(2).next_states[c].item<float>(),
+                    evaluator.evaluate(run.rounds[2].updates[static_cast<std::size_t>(c)].params).accuracy());
+  // Warm-up 1 in the published loop: rounds 1 and 2 random, the first update in round 3.
+  EXPECT_EQ(run.server().agent().updates(), 1);
+}
+
+// page.balance b: a client's reward is c_w ((1 - b) / (local loss + delta) + b / (its upload's
+// server-test loss + delta)), the server's s_w (b / (G->S loss + delta) + (1 - b) x the clients'
+// mean 1 / (G->L loss + delta) for the model it built). Both are stored the next round.
+TEST(PageBalance, RewardsMixThePureTermsExactly) {
+  for (const double balance : {0.0, 0.25, 1.0}) {
+    HandDriven run({"data.source=synthetic", "partition.scheme=natural", "model.name=logreg", "model.init=zeros",
+                    "algorithm.name=page", "page.warmup_rounds=5", "page.epoch_max=2", "train.batch_size=5",
+                    "page.client_reward_weight=2", "page.server_reward_weight=3",
+                    fmt::format("page.balance={}", balance)},
+                   2);
+    const double delta = run.config.page.reward_delta;
+    SerialEvaluator evaluator(run.model, run.data.server_test);
+    for (std::int64_t c = 0; c < 3; ++c) {
+      const double local = 1 / (run.metric(1, c, "p2l_loss") + delta);
+      const double general =
+          1 / (evaluator.evaluate(run.rounds[0].updates[static_cast<std::size_t>(c)].params).loss() + delta);
+      const double expected = 2 * ((1 - balance) * local + balance * general);
+      const rl::ReplayBuffer& replay = clientAgentOf(run.store, c).replay();
+      ASSERT_EQ(replay.size(), 1);
+      EXPECT_NEAR(replay.at(0).rewards.item<double>(), expected, 1e-6 * expected) << balance << " client " << c;
+      EXPECT_NEAR(run.metric(2, c, "rl_reward"), expected, 1e-6 * expected);
+    }
+    double local_mean = 0;
+    for (std::int64_t c = 0; c < 3; ++c) local_mean += 1 / (run.metric(2, c, "g2l_loss") + delta) / 3;
+    const double global = 1 / (run.rounds[0].global_on_server.loss() + delta);
+    const double expected = 3 * (balance * global + (1 - balance) * local_mean);
+    const rl::ReplayBuffer& server = run.server().agent().replay();
+    ASSERT_EQ(server.size(), 1);
+    EXPECT_NEAR(server.at(0).rewards.item<double>(), expected, 1e-6 * expected) << balance;
   }
 }
 

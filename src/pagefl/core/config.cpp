@@ -269,12 +269,35 @@ toml::table resolveExtends(toml::table table, const std::filesystem::path& direc
   return base;
 }
 
+// page.variant decides the defaults of the keys it governs; a key the config sets itself wins.
+void applyPageVariant(PageConfig& page, const toml::table& table, const std::string& origin) {
+  auto given = [&table](const char* key) { return static_cast<bool>(table.at_path(key)); };
+  if (!given("page.shift_balance")) page.shift_balance = page.balance;
+  if (page.variant == "published") {
+    if (page.balance != 0.5 || page.shift_balance != 0.5)
+      throw Error("{}: page.balance is pagefl's extension, which page.variant = \"published\" does not have: "
+                  "remove page.balance and page.shift_balance, or set page.variant = \"pagefl\"",
+                  origin);
+    if (!given("page.action_map")) page.action_map = "published";
+    for (auto [key, flag] : {std::pair{"page.faithful_lag", &page.faithful_lag},
+                             {"page.faithful_action_storage", &page.faithful_action_storage},
+                             {"page.faithful_warmup", &page.faithful_warmup},
+                             {"page.faithful_sampling", &page.faithful_sampling}})
+      if (!given(key)) *flag = true;
+  } else if (page.faithful_lag) {
+    throw Error("{}: page.faithful_lag needs page.variant = \"published\": a lagged transition is stored "
+                "before the server has scored the upload that page.balance rewards",
+                origin);
+  }
+}
+
 Config configFromTable(toml::table table, const std::vector<std::string>& overrides, const std::string& origin) {
   for (const std::string& assignment : overrides) applyOverride(table, assignment);
   Config config;
   TableReader reader(table, origin);
   describeConfig(config, reader);
   rejectUnknownKeys(table, reader.known_keys, origin);
+  applyPageVariant(config.page, table, origin);
   return config;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -125,16 +126,27 @@ struct PageConfig {
   std::int64_t shift_round = 0;
   double shift_client_reward_weight = 1.0;
   double shift_server_reward_weight = 1.0;
+  // pagefl's balance control (not the paper's): 0 rewards every agent for personalisation only,
+  // 1 for generalisation only (see page.h). shift_balance applies from shift_round on; when not
+  // set it stays balance.
+  double balance = 0.5;
+  double shift_balance = 0.5;
   bool adapt_lr = true;
   bool adapt_epochs = true;
   bool adapt_weights = true;
-  std::string action_map = "published";
+  // "published" reproduces the authors' code (the published action map, the four faithful_*
+  // switches, no balance); "pagefl" is the intent where the two differ. Set first: it decides the
+  // defaults of the keys below, which a config may still set one by one.
+  std::string variant = "pagefl";
+  std::string action_map = "affine";
   bool server_noise = false;
   // Server test samples PAGE's server scores each upload on (a class-stratified subset fixed by
   // the seed); 0: all of them. The global model is always scored on all.
   std::int64_t server_score_samples = 0;
   bool faithful_lag = false;
   bool faithful_action_storage = false;
+  bool faithful_warmup = false;    // random actions while step <= warmup_rounds: one more round
+  bool faithful_sampling = false;  // replay minibatches without replacement
 };
 
 struct EvalConfig {
@@ -200,6 +212,8 @@ void describeConfig(Config& config, ConfigFieldVisitor& visitor);
 // The reward weights PAGE uses in `round`, after any demand shift.
 double clientRewardWeight(const PageConfig& page, std::int64_t round);
 double serverRewardWeight(const PageConfig& page, std::int64_t round);
+// page.balance in force at `round`; nullopt under the published variant, which has none.
+std::optional<double> balanceAt(const PageConfig& page, std::int64_t round);
 
 // Whether item `index` belongs to an evenly spread share `fraction` of 0, 1, 2, ... (for
 // fraction 0.2: 4, 9, 14, ...). Held-out clients are chosen this way.

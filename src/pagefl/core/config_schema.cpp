@@ -15,6 +15,11 @@ double serverRewardWeight(const PageConfig& page, std::int64_t round) {
                                                            : page.server_reward_weight;
 }
 
+std::optional<double> balanceAt(const PageConfig& page, std::int64_t round) {
+  if (page.variant == "published") return std::nullopt;
+  return page.shift_round > 0 && round >= page.shift_round ? page.shift_balance : page.balance;
+}
+
 bool inEvenShare(std::int64_t index, double fraction) {
   // Selected when [index, index + 1) contains a multiple of 1 / fraction.
   return std::floor(static_cast<double>(index + 1) * fraction) > std::floor(static_cast<double>(index) * fraction);
@@ -126,6 +131,14 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.flag("algorithm.apfl_adaptive", c.algorithm.apfl_adaptive, "APFL: learn the mixing weight by gradient descent");
   v.real("algorithm.perfedavg_beta", c.algorithm.perfedavg_beta, {0, 1e4}, "Per-FedAvg: outer (meta) lr (0: train.lr)");
 
+  v.text("page.variant", c.page.variant, {"pagefl", "published"},
+         "published: everything as the authors' code (action map, lag, action storage, warm-up, replay "
+         "sampling; no balance); pagefl: the intent where they differ, with page.balance");
+  v.real("page.balance", c.page.balance, {0, 1},
+         "pagefl's balance control: 0 rewards the agents for each site's own model only, 1 for the "
+         "company-wide model only (not under variant = published)");
+  v.real("page.shift_balance", c.page.shift_balance, {0, 1}, "demand shift: page.balance from shift_round on "
+         "(default: page.balance)");
   v.real("page.lr_min", c.page.lr_min, {0, 1e4}, "smallest local learning rate an agent may pick");
   v.real("page.lr_max", c.page.lr_max, {1e-12, 1e4}, "largest local learning rate an agent may pick");
   v.integer("page.epoch_max", c.page.epoch_max, {1, 1e5}, "most local epochs an agent may pick");
@@ -159,7 +172,11 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.flag("page.server_noise", c.page.server_noise, "OU exploration noise on the server's actions after warm-up");
   v.flag("page.faithful_lag", c.page.faithful_lag, "act on the previous round's observations, as the published code");
   v.flag("page.faithful_action_storage", c.page.faithful_action_storage,
-         "store post-processed actions in replay, as the published code");
+         "store post-processed actions in replay (epochs before truncation), as the published code");
+  v.flag("page.faithful_warmup", c.page.faithful_warmup,
+         "random actions while step <= warmup_rounds (one round more), as the published code");
+  v.flag("page.faithful_sampling", c.page.faithful_sampling,
+         "draw replay minibatches without replacement, as the published code");
 
   v.integer("eval.every", c.eval.every, {0, 1e7},
             "evaluate every this many rounds, and the last round (0: never, for benchmarks)");

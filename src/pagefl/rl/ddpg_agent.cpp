@@ -92,8 +92,9 @@ torch::Tensor DdpgAgent::act(const torch::Tensor& state, std::mt19937_64& rng, c
 }
 
 bool DdpgAgent::update(std::mt19937_64& rng) {
-  if (warmingUp() || replay_.size() == 0) return false;
-  TransitionBatch batch = replay_.sample(options_.batch_size, rng);
+  if (acts_ <= randomActs() || replay_.size() == 0) return false;
+  TransitionBatch batch = options_.sample_without_replacement ? replay_.sampleDistinct(options_.batch_size, rng)
+                                                              : replay_.sample(options_.batch_size, rng);
 
   torch::Tensor target;
   {

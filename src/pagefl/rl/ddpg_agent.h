@@ -29,6 +29,8 @@ struct DdpgOptions {
   std::int64_t replay_capacity = 60000;
   std::int64_t batch_size = 32;
   std::int64_t warmup = 35;           // acts with random actions before the policy acts and learns
+  bool inclusive_warmup = false;      // the published loop's `step <= warmup`: warmup + 1 random acts
+  bool sample_without_replacement = false;  // the published replay draws distinct transitions
   double epsilon_decay_steps = 500;   // epsilon falls by 1/this at every act after warm-up
   OuOptions noise;
 };
@@ -69,11 +71,14 @@ class DdpgAgent {
                 const torch::Tensor& next_state) {
     replay_.add(state, action, reward, next_state);
   }
-  // One DDPG update from a replay minibatch, once warm-up has passed and the buffer holds a
-  // transition. Returns whether it updated.
+  // One DDPG update from a replay minibatch, once the policy has acted (the first update follows
+  // the first policy act) and the buffer holds a transition. Returns whether it updated.
   bool update(std::mt19937_64& rng);
 
-  bool warmingUp() const { return acts_ < options_.warmup; }
+  // Random acts before the policy's first.
+  std::int64_t randomActs() const { return options_.warmup + (options_.inclusive_warmup ? 1 : 0); }
+  // Whether the next act is random.
+  bool warmingUp() const { return acts_ < randomActs(); }
   std::int64_t acts() const { return acts_; }
   std::int64_t updates() const { return updates_; }
   double epsilon() const { return epsilon_; }

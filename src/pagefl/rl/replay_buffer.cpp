@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <numeric>
+
 #include "pagefl/core/error.h"
 
 namespace pagefl::rl {
@@ -29,6 +31,23 @@ TransitionBatch ReplayBuffer::sample(std::int64_t count, std::mt19937_64& rng) c
   std::uniform_int_distribution<std::int64_t> pick(0, size_ - 1);
   std::vector<std::int64_t> slots(static_cast<std::size_t>(count));
   for (auto& slot : slots) slot = pick(rng);
+  return gather(slots);
+}
+
+TransitionBatch ReplayBuffer::sampleDistinct(std::int64_t count, std::mt19937_64& rng) const {
+  if (size_ == 0) throw Error("cannot sample from an empty replay buffer");
+  std::vector<std::int64_t> slots(static_cast<std::size_t>(size_));
+  std::iota(slots.begin(), slots.end(), 0);
+  const std::int64_t taken = std::min(count, size_);
+  for (std::int64_t i = 0; i < taken; ++i) {
+    std::uniform_int_distribution<std::int64_t> pick(i, size_ - 1);
+    std::swap(slots[i], slots[pick(rng)]);
+  }
+  slots.resize(static_cast<std::size_t>(taken));
+  return gather(slots);
+}
+
+TransitionBatch ReplayBuffer::gather(const std::vector<std::int64_t>& slots) const {
   auto index = torch::tensor(slots, torch::kInt64);
   return {states_.index_select(0, index), actions_.index_select(0, index), rewards_.index_select(0, index),
           next_states_.index_select(0, index)};

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <random>
+#include <vector>
 
 namespace pagefl::rl {
 
@@ -20,6 +21,9 @@ class ReplayBuffer {
   void add(const torch::Tensor& state, const torch::Tensor& action, double reward, const torch::Tensor& next_state);
   // `count` transitions drawn uniformly with replacement. Throws pagefl::Error when empty.
   TransitionBatch sample(std::int64_t count, std::mt19937_64& rng) const;
+  // min(count, size()) distinct transitions drawn uniformly (a partial Fisher-Yates shuffle).
+  // Throws pagefl::Error when empty.
+  TransitionBatch sampleDistinct(std::int64_t count, std::mt19937_64& rng) const;
 
   std::int64_t size() const { return size_; }
   std::int64_t capacity() const { return states_.size(0); }
@@ -40,6 +44,8 @@ class ReplayBuffer {
   void restoreCursor(std::int64_t size, std::int64_t position) { size_ = size, position_ = position; }
 
  private:
+  TransitionBatch gather(const std::vector<std::int64_t>& slots) const;
+
   torch::Tensor states_, actions_, rewards_, next_states_;
   std::int64_t size_ = 0;
   std::int64_t position_ = 0;

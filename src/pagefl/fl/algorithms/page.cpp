@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "pagefl/core/error.h"
@@ -19,15 +20,39 @@ constexpr const char* kAgent = "rl_agent";
 constexpr const char* kPendingState = "rl_pending_state";
 constexpr const char* kPendingAction = "rl_pending_action";
 constexpr const char* kPendingReward = "rl_pending_reward";
+constexpr const char* kPendingRound = "rl_pending_round";
+constexpr const char* kPendingGeneralWeight = "rl_pending_general_weight";
 constexpr const char* kLastTrainLoss = "dapfl_last_train_loss";
 constexpr const char* kLastMargin = "dapfl_last_margin";
 
 torch::Tensor scalar(double x) { return torch::tensor({x}, torch::kFloat32); }
 
+// Round messages carry, for page.balance, every client's last upload's loss on the server test set
+// and the round the server scored it.
+constexpr const char* kUploadServerLoss = "page/upload_server_loss";
+constexpr const char* kUploadScoredRound = "page/upload_scored_round";
+
 // The action kept in replay: the raw one in [-1, 1] by default, the post-processed one with
 // faithful_action_storage (the published code's quirk).
 torch::Tensor storedAction(const torch::Tensor& raw, const torch::Tensor& processed, const PageConfig& config) {
   return config.faithful_action_storage ? processed : raw.clamp(-1, 1);
+}
+
+// A reward's term for a loss: 1 / (loss + delta). Nullopt for a loss that is not a finite
+// non-negative number (a site's report cannot buy itself an unbounded reward).
+std::optional<double> lossTerm(double loss, const PageConfig& config) {
+  if (!std::isfinite(loss) || loss < 0) return std::nullopt;
+  return 1.0 / (loss + config.reward_delta);
+}
+
+// The server's score of `client`'s upload of `round`, from the round message; nullopt when the
+// message has none for that upload (it was refused or came too late to be scored).
+std::optional<double> uploadServerLoss(const ServerMessage& message, std::int64_t client, std::int64_t round) {
+  const auto loss = message.tensors.find(kUploadServerLoss), scored = message.tensors.find(kUploadScoredRound);
+  if (loss == message.tensors.end() || scored == message.tensors.end() || loss->second.numel() <= client ||
+      scored->second.numel() <= client || scored->second[client].item<std::int64_t>() != round)
+    return std::nullopt;
+  return loss->second[client].item<double>();
 }
 
 }  // namespace
@@ -44,6 +69,8 @@ rl::DdpgOptions agentOptions(const PageConfig& c, std::int64_t state_dim, std::i
   o.batch_size = c.rl_batch_size;
   o.warmup = c.warmup_rounds;
   o.epsilon_decay_steps = c.epsilon_decay_rounds;
+  o.inclusive_warmup = c.faithful_warmup;
+  o.sample_without_replacement = c.faithful_sampling;
   return o;
 }
 
@@ -51,8 +78,9 @@ namespace {
 
 // What an agent's round carries from before training to after it.
 struct AgentStep {
-  torch::Tensor observed, action;
+  torch::Tensor observed, acted_on, action;
   LocalPlan plan;
+  std::optional<double> stored_reward;  // of the transition stored before training, if any
   std::mt19937_64 noise;  // the agent's generator: it acts before training and learns after
 };
 
@@ -89,15 +117,28 @@ LocalSgdJob AgentClient::prepare(const ServerMessage& message, ClientContext& co
                                                                 ? state.tensor(kLastTrainLoss).item<double>()
                                                                 : 0.0},
                                       torch::kFloat32);
-  const bool has_pending = state.has(kPendingState);
-  if (has_pending)
-    agent.remember(state.tensor(kPendingState), state.tensor(kPendingAction), state.tensor(kPendingReward).item<double>(),
-                   step.observed);
+  // Unlagged, the previous participation's transition is complete now that its s' is known (and,
+  // with page.balance, the server's score of its upload); lagged, the previous observation is the
+  // state this round acts on, and the transition is stored after training.
+  const bool has_previous = state.has(kPendingState);
+  step.acted_on = config_.faithful_lag && has_previous ? state.tensor(kPendingState) : step.observed;
+  if (!config_.faithful_lag && has_previous) {
+    step.stored_reward = state.tensor(kPendingReward).item<double>();
+    const double general_weight =
+        state.has(kPendingGeneralWeight) ? state.tensor(kPendingGeneralWeight).item<double>() : 0.0;
+    if (general_weight > 0) {
+      const auto loss = uploadServerLoss(message, context.client, state.tensor(kPendingRound).item<std::int64_t>());
+      const std::optional<double> term = loss ? lossTerm(*loss, config_) : std::nullopt;
+      // An upload the server never scored leaves the reward unknown: the transition is dropped.
+      step.stored_reward = term ? std::optional(*step.stored_reward + general_weight * *term) : std::nullopt;
+    }
+    if (step.stored_reward)
+      agent.remember(state.tensor(kPendingState), state.tensor(kPendingAction), *step.stored_reward, step.observed);
+  }
 
   step.noise = context.streams.engine(Purpose::AgentNoise, message.round, context.client);
-  const torch::Tensor& acting_on = config_.faithful_lag && has_pending ? state.tensor(kPendingState) : step.observed;
   step.action =
-      agent.act(acting_on, step.noise, [&](std::mt19937_64& r) { return clientWarmupAction(r, config_); });
+      agent.act(step.acted_on, step.noise, [&](std::mt19937_64& r) { return clientWarmupAction(r, config_); });
   step.plan = mapClientAction(step.action, config_);
 
   job.sgd = sgd_;
@@ -116,20 +157,36 @@ ClientUpdate AgentClient::finish(const ServerMessage& message, ClientContext& co
   const EvalResult trained = evaluate(context.model, context.test, eval_batch_size_);
   streams::record(update.metrics, streams::kPersonalOnLocal, trained);
 
+  // The reward, or with page.balance the part known now: c_w (1 - b) / (local loss + delta). The
+  // rest, c_w b / (its upload's server-test loss + delta), comes with the server's score.
   double reward = 0;
+  std::optional<double> general_weight;
   if (design_ == ClientDesign::Page) {
-    reward = clientRewardWeight(config_, message.round) / (trained.loss() + config_.reward_delta);
+    const double weight = clientRewardWeight(config_, message.round);
+    const std::optional<double> balance = balanceAt(config_, message.round);
+    reward = weight * (1 - balance.value_or(0)) / (trained.loss() + config_.reward_delta);
+    if (balance) general_weight = weight * *balance;
   } else {
     const double margin = trained.accuracy() - trained.loss();
     reward = state.has(kLastMargin) ? margin - state.tensor(kLastMargin).item<double>() : 0.0;
     state.tensor(kLastMargin) = scalar(margin);
     state.tensor(kLastTrainLoss) = scalar(stats.mean_loss);
   }
+  const torch::Tensor stored = storedAction(
+      step.action, torch::tensor({step.plan.lr, step.plan.unrounded_epochs}, torch::kFloat32), config_);
+  rl::DdpgAgent& agent = clientAgent(context, config_, design_);
+  if (config_.faithful_lag) {
+    // The published replay: (s_{t-1}, a_t, r_t, s_t), each action with the state it was chosen from.
+    agent.remember(step.acted_on, stored, reward, step.observed);
+    step.stored_reward = reward;
+  } else {
+    state.tensor(kPendingAction) = stored;
+    state.tensor(kPendingReward) = scalar(reward);
+    state.tensor(kPendingRound) = torch::tensor({message.round}, torch::kInt64);
+    if (general_weight) state.tensor(kPendingGeneralWeight) = scalar(*general_weight);
+  }
   state.tensor(kPendingState) = step.observed;
-  state.tensor(kPendingAction) = storedAction(
-      step.action, torch::tensor({step.plan.lr, static_cast<double>(step.plan.epochs)}, torch::kFloat32), config_);
-  state.tensor(kPendingReward) = scalar(reward);
-  clientAgent(context, config_, design_).update(step.noise);
+  agent.update(step.noise);
 
   update.params = context.model.snapshot();
   update.num_samples = context.train.size();
@@ -137,7 +194,9 @@ ClientUpdate AgentClient::finish(const ServerMessage& message, ClientContext& co
   update.metrics["train_samples"] = static_cast<double>(stats.samples);
   update.metrics["rl_lr"] = step.plan.lr;
   update.metrics["rl_epochs"] = static_cast<double>(step.plan.epochs);
-  update.metrics["rl_reward"] = reward;
+  // The reward known this round: this round's, or with balance the previous participation's.
+  const std::optional<double> logged = general_weight ? step.stored_reward : std::optional(reward);
+  if (logged) update.metrics["rl_reward"] = *logged;
   return update;
 }
 
@@ -146,7 +205,20 @@ void PageServer::initialise(const torch::Tensor& initial_params, std::int64_t nu
   agent_ = std::make_unique<rl::DdpgAgent>(agentOptions(config_, num_clients, num_clients),
                                            streams_.torchGenerator(Purpose::AgentInit, kNoRound, kServer));
   last_accuracy_ = torch::zeros({num_clients}, torch::kFloat32);
+  last_loss_ = torch::zeros({num_clients}, torch::kFloat32);  // meaningful where last_scored_round_ >= 0
+  last_scored_round_ = torch::full({num_clients}, -1, torch::kInt64);
   persistAcrossRounds("last_accuracy", last_accuracy_);
+  persistAcrossRounds("last_loss", last_loss_);
+  persistAcrossRounds("last_scored_round", last_scored_round_);
+}
+
+ServerMessage PageServer::configureRound(std::int64_t round) {
+  ServerMessage message = ServerAlgorithm::configureRound(round);
+  if (balanceAt(config_, round)) {
+    message.tensors[kUploadServerLoss] = last_loss_.clone();
+    message.tensors[kUploadScoredRound] = last_scored_round_.clone();
+  }
+  return message;
 }
 
 NamedTensors PageServer::saveState() const {
@@ -158,7 +230,9 @@ NamedTensors PageServer::saveState() const {
     state["pending/state"] = pending_->state;
     state["pending/action"] = pending_->action;
     state["pending/reward"] = torch::tensor(pending_->reward, torch::kFloat64);
+    state["pending/local_weight"] = torch::tensor(pending_->local_weight, torch::kFloat64);
   }
+  if (previous_observation_.defined()) state["previous_observation"] = previous_observation_;
   return state;
 }
 
@@ -167,10 +241,32 @@ void PageServer::loadState(const NamedTensors& state) {
   std::istringstream agent(tensorBytes(requireTensor(state, "agent", "the server checkpoint")));
   agent_->load(agent);
   pending_.reset();
+  previous_observation_ = torch::Tensor();
+  constexpr const char* what = "the server checkpoint";
   if (state.count("pending/state"))
-    pending_ = Transition{state.at("pending/state"), requireTensor(state, "pending/action", "the server checkpoint"),
-                          requireTensor(state, "pending/reward", "the server checkpoint").item<double>()};
+    pending_ = Transition{state.at("pending/state"), requireTensor(state, "pending/action", what),
+                          requireTensor(state, "pending/reward", what).item<double>(),
+                          requireTensor(state, "pending/local_weight", what).item<double>()};
+  if (state.count("previous_observation")) previous_observation_ = state.at("previous_observation").clone();
 }
+
+namespace {
+
+// The clients' mean term 1 / (G->L loss + delta) for the global model they received this round;
+// nullopt when no update reports a usable G->L loss.
+std::optional<double> meanLocalTerm(const std::vector<ClientUpdate>& updates, const PageConfig& config) {
+  double total = 0;
+  std::int64_t count = 0;
+  for (const ClientUpdate& update : updates) {
+    const auto loss = update.metrics.find(streams::lossKey(streams::kGlobalOnLocal));
+    if (loss == update.metrics.end()) continue;
+    if (const std::optional<double> term = lossTerm(loss->second, config)) total += *term, ++count;
+  }
+  if (count == 0) return std::nullopt;
+  return total / static_cast<double>(count);
+}
+
+}  // namespace
 
 Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates,
                               ServerEvaluator& evaluator) {
@@ -186,12 +282,28 @@ Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate
 
   // State: every uploaded model's accuracy on the server test set; absent clients keep theirs.
   const std::vector<EvalResult> uploaded = evaluator.evaluateEach(params, config_.server_score_samples);
-  for (std::size_t i = 0; i < clients.size(); ++i) last_accuracy_[clients[i]] = uploaded[i].accuracy();
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    last_accuracy_[clients[i]] = uploaded[i].accuracy();
+    last_loss_[clients[i]] = uploaded[i].loss();
+    last_scored_round_[clients[i]] = round;
+  }
   torch::Tensor observed = last_accuracy_.clone();
-  if (pending_) agent_->remember(pending_->state, pending_->action, pending_->reward, observed);
+
+  // Unlagged, the previous round's transition is complete now (with page.balance, by the clients'
+  // term for the model it built, reported in this round's updates); lagged, the previous
+  // observation is the state this round acts on.
+  std::optional<double> stored_reward;
+  if (pending_) {
+    const std::optional<double> local = meanLocalTerm(updates, config_);
+    if (pending_->local_weight == 0 || local) {
+      stored_reward = pending_->reward + pending_->local_weight * local.value_or(0);
+      agent_->remember(pending_->state, pending_->action, *stored_reward, observed);
+    }
+  }
+  const torch::Tensor acting_on =
+      config_.faithful_lag && previous_observation_.defined() ? previous_observation_ : observed;
 
   auto rng = streams_.engine(Purpose::AgentNoise, round, kServer);
-  const torch::Tensor& acting_on = config_.faithful_lag && pending_ ? pending_->state : observed;
   const std::int64_t n = last_accuracy_.numel();
   torch::Tensor action = agent_->act(
       acting_on, rng, [n](std::mt19937_64& r) { return serverWarmupAction(n, r); }, config_.server_noise);
@@ -199,13 +311,30 @@ Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate
 
   global_ = weightedAverage(params, weights);
   global_on_server_ = evaluator.evaluate(global_);
-  const double reward = serverRewardWeight(config_, round) / (global_on_server_->loss() + config_.reward_delta);
+  // s_w / (G->S loss + delta), or with page.balance s_w b times that now and s_w (1 - b) times the
+  // clients' term next round.
+  const double weight = serverRewardWeight(config_, round);
+  const std::optional<double> balance = balanceAt(config_, round);
+  const double reward = weight * balance.value_or(1) / (global_on_server_->loss() + config_.reward_delta);
+  const double local_weight = balance ? weight * (1 - *balance) : 0.0;
 
   auto processed = ((action + 1) / 2).clamp(0, 1);
-  pending_ = Transition{observed, storedAction(action, processed / processed.sum().clamp_min(1e-12), config_), reward};
+  const torch::Tensor stored = storedAction(action, processed / processed.sum().clamp_min(1e-12), config_);
+  pending_.reset();
+  if (config_.faithful_lag) {
+    // The published replay: (s_{t-1}, a_t, r_t, s_t).
+    agent_->remember(acting_on, stored, reward, observed);
+    previous_observation_ = observed;
+    stored_reward = reward;
+  } else {
+    pending_ = Transition{observed, stored, reward, local_weight};
+  }
   agent_->update(rng);
 
-  Metrics metrics{{"server_reward", reward}};
+  // The reward known this round: this round's, or with balance the previous round's.
+  Metrics metrics;
+  const std::optional<double> logged = balance ? stored_reward : std::optional(reward);
+  if (logged) metrics["server_reward"] = *logged;
   for (std::size_t i = 0; i < clients.size(); ++i) metrics[fmt::format("weight/{}", clients[i])] = weights[i];
   return metrics;
 }

@@ -58,6 +58,8 @@ class PageServer final : public ServerAlgorithm {
  public:
   PageServer(PageConfig config, RngStreams streams) : config_(std::move(config)), streams_(streams) {}
   void initialise(const torch::Tensor& initial_params, std::int64_t num_clients) override;
+  // With page.balance, the message carries every client's last upload score (its reward needs it).
+  ServerMessage configureRound(std::int64_t round) override;
   Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) override;
   std::optional<EvalResult> globalOnServer() const override { return global_on_server_; }
   NamedTensors saveState() const override;
@@ -66,16 +68,22 @@ class PageServer final : public ServerAlgorithm {
   rl::DdpgAgent& agent() { return *agent_; }
 
  private:
+  // A transition waiting for its next state; with page.balance its reward is completed then too,
+  // by local_weight times the clients' mean term for the model it built.
   struct Transition {
     torch::Tensor state, action;
     double reward = 0;
+    double local_weight = 0;
   };
 
   PageConfig config_;
   RngStreams streams_;
   std::unique_ptr<rl::DdpgAgent> agent_;
-  torch::Tensor last_accuracy_;           // per client, on the server test set
-  std::optional<Transition> pending_;     // stored once the next state is known
+  // Per client, of its last upload on the server test set: accuracy (the agent's state), loss and
+  // the round it was scored (for page.balance's client reward).
+  torch::Tensor last_accuracy_, last_loss_, last_scored_round_;
+  std::optional<Transition> pending_;     // unlagged: stored once the next state is known
+  torch::Tensor previous_observation_;    // lagged: the state the next action is chosen from
   std::optional<EvalResult> global_on_server_;
 };
 

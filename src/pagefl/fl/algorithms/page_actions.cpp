@@ -12,15 +12,17 @@ LocalPlan mapClientAction(const torch::Tensor& x, const PageConfig& c) {
   if (c.action_map == "affine") {
     const double u0 = std::clamp((x0 + 1) / 2, 0.0, 1.0), u1 = std::clamp((x1 + 1) / 2, 0.0, 1.0);
     plan.lr = c.lr_min + u0 * (c.lr_max - c.lr_min);
-    plan.epochs = static_cast<std::int64_t>(std::llround(1 + u1 * static_cast<double>(c.epoch_max - 1)));
+    plan.unrounded_epochs = 1 + u1 * static_cast<double>(c.epoch_max - 1);
+    plan.epochs = static_cast<std::int64_t>(std::llround(plan.unrounded_epochs));
   } else {
     const double u0 = std::clamp((x0 + 1) / 2, c.lr_min, c.lr_max), u1 = std::clamp((x1 + 1) / 2, c.lr_min, c.lr_max);
     plan.lr = u0;
     const double scale = std::floor(static_cast<double>(c.epoch_max) / c.lr_max);
-    plan.epochs = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(u1 * scale)));
+    plan.unrounded_epochs = u1 * scale;
+    plan.epochs = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(plan.unrounded_epochs)));
   }
   if (!c.adapt_lr) plan.lr = c.lr_max;
-  if (!c.adapt_epochs) plan.epochs = c.epoch_max;
+  if (!c.adapt_epochs) plan.epochs = c.epoch_max, plan.unrounded_epochs = static_cast<double>(c.epoch_max);
   return plan;
 }
 

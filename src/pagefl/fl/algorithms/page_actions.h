@@ -14,6 +14,9 @@ namespace pagefl::page {
 struct LocalPlan {
   double lr = 0;
   std::int64_t epochs = 1;
+  // The epochs before rounding to a whole number (u1 * floor(epoch_max / lr_max) for the published
+  // map), which the published code keeps in replay.
+  double unrounded_epochs = 1;
 };
 
 // published: u = clip((x+1)/2, lr_min, lr_max) for both components; lr = u0,
