@@ -156,26 +156,38 @@ TEST(Compare, RecoveryCountsRoundsUntilTheStreamRegainsItsPreShiftValue) {
 }
 
 TEST(Sweep, VariantsCoverRatiosAblationsAndBaselines) {
-  auto variants = sweepVariants({"5:1", "1:2"}, true, {"fedavg"});
+  auto variants = sweepVariants({"5:1", "1:2"}, {}, true, {"fedavg"});
   std::vector<std::string> names;
   for (const auto& v : variants) names.push_back(v.name);
   EXPECT_EQ(names, (std::vector<std::string>{"page-c5s1", "page-c1s2", "page-fixed-lr", "page-fixed-epochs",
                                              "page-uniform-weights", "fedavg"}));
   EXPECT_EQ(variants[0].overrides, (std::vector<std::string>{"algorithm.name=page", "page.client_reward_weight=5",
                                                              "page.server_reward_weight=1"}));
-  EXPECT_NE(testing::errorOf([] { sweepVariants({"5-1"}, false, {}); }).find("'5-1' is not client:server"),
+  EXPECT_NE(testing::errorOf([] { sweepVariants({"5-1"}, {}, false, {}); }).find("'5-1' is not client:server"),
             std::string::npos);
+  const auto balanced = sweepVariants({}, {"0", "0.25"}, false, {});
+  ASSERT_EQ(balanced.size(), 2u);
+  EXPECT_EQ(balanced[1].name, "page-b0.25");
+  EXPECT_EQ(balanced[1].overrides, (std::vector<std::string>{"algorithm.name=page", "page.balance=0.25"}));
+  for (const char* bad : {"1.5", "-0.1", "half", "0.5x", ""})
+    EXPECT_NE(testing::errorOf([bad] { sweepVariants({}, {bad}, false, {}); }).find("--balance"), std::string::npos)
+        << bad;
 
   // A small sweep runs and puts every variant in the table.
   TempDir dir;
   CompareOptions options = tinyComparison(dir);
-  options.variants = sweepVariants({"3:1", "1:3"}, false, {"fedavg"});
+  options.variants = sweepVariants({"3:1"}, {"1", "0"}, false, {"fedavg"});
   options.seeds = 1;
   options.overrides.push_back("page.warmup_rounds=2");
   ComparisonOutcome outcome = runComparison(options);
-  ASSERT_EQ(outcome.rows.size(), 3u);
-  EXPECT_EQ(outcome.rows[0].algorithm, "page-c3s1");
-  EXPECT_TRUE(fs::is_regular_file(fs::path(outcome.directory) / "report" / "tradeoff.svg"));
+  ASSERT_EQ(outcome.rows.size(), 4u);
+  EXPECT_EQ(outcome.rows[0].algorithm, "page-b1");
+  EXPECT_EQ(outcome.rows[2].algorithm, "page-c3s1");
+  const fs::path report = fs::path(outcome.directory) / "report";
+  EXPECT_TRUE(fs::is_regular_file(report / "tradeoff.svg"));
+  // The balance sweep is one curve, in order of balance.
+  const std::string curve = testing::readFile(report / "tradeoff-balance.dat");
+  EXPECT_LT(curve.find("page-b0\n"), curve.find("page-b1\n")) << curve;
 }
 
 }  // namespace

@@ -149,13 +149,18 @@ int main(int argc, char** argv) {
                       "results directory (default <run.output_dir>/<run.name>-compare); rerun to resume");
   compare->add_option("overrides", compare_options.overrides, "key=value overrides");
 
-  std::vector<std::string> ratios = {"5:1", "2:1", "1:1", "1:2", "1:5"}, baselines = {"fedavg", "ditto"};
+  std::vector<std::string> ratios = {"5:1", "2:1", "1:1", "1:2", "1:5"}, balances, baselines = {"fedavg", "ditto"};
   bool ablations = false;
   auto* sweep = app.add_subcommand("sweep", "PAGE across reward weights (and ablations) against baselines: the trade-off");
   sweep->add_option("--config,-c", compare_options.config_path, "TOML experiment config")
       ->required()
       ->check(CLI::ExistingFile);
-  sweep->add_option("--ratios", ratios, "client:server reward weights, e.g. 5:1,1:1,1:5")->delimiter(',');
+  sweep->add_option("--balance", balances,
+                    "page.balance values, e.g. 0,0.25,0.5,0.75,1 (0: each site's own model, 1: the company-wide "
+                    "model); alone, it replaces the default --ratios")
+      ->delimiter(',');
+  auto* ratios_option =
+      sweep->add_option("--ratios", ratios, "client:server reward weights, e.g. 5:1,1:1,1:5")->delimiter(',');
   sweep->add_flag("--ablations", ablations, "add PAGE with fixed lr, fixed epochs and uniform weights");
   sweep->add_option("--baselines", baselines, "algorithms to place on the same chart")->delimiter(',');
   sweep->add_option("--seeds", compare_options.seeds, "seeds per variant")->check(CLI::PositiveNumber);
@@ -215,7 +220,8 @@ int main(int argc, char** argv) {
       return compareAlgorithms(compare_options);
     }
     if (sweep->parsed()) {
-      compare_options.variants = sweepVariants(ratios, ablations, baselines);
+      if (!balances.empty() && ratios_option->count() == 0) ratios.clear();
+      compare_options.variants = sweepVariants(ratios, balances, ablations, baselines);
       return compareAlgorithms(compare_options);
     }
     if (server->parsed()) return net::runServer(server_options);

@@ -50,9 +50,23 @@ std::vector<Variant> algorithmVariants(const std::vector<std::string>& algorithm
   return variants;
 }
 
-std::vector<Variant> sweepVariants(const std::vector<std::string>& ratios, bool ablations,
-                                   const std::vector<std::string>& baselines) {
+std::vector<Variant> sweepVariants(const std::vector<std::string>& ratios, const std::vector<std::string>& balances,
+                                   bool ablations, const std::vector<std::string>& baselines) {
   std::vector<Variant> variants;
+  for (const std::string& balance : balances) {
+    std::size_t end = 0;
+    double value = -1;
+    try {
+      value = std::stod(balance, &end);
+    } catch (const std::exception&) {
+    }
+    if (end != balance.size() || !(value >= 0 && value <= 1))
+      throw Error("--balance: '{}' is not a number between 0 (each site's own model) and 1 (the company-wide "
+                  "model)",
+                  balance.substr(0, 40));
+    variants.push_back({fmt::format("{}{}", kBalanceVariantPrefix, balance),
+                        {"algorithm.name=page", "page.balance=" + balance}});
+  }
   for (const std::string& ratio : ratios) {
     const auto colon = ratio.find(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == ratio.size())

@@ -41,9 +41,12 @@ ComparisonOutcome runComparison(const CompareOptions& options);
 // `compare --algorithms a,b`: one variant per algorithm.
 std::vector<Variant> algorithmVariants(const std::vector<std::string>& algorithms);
 
-// `sweep`: PAGE at each client:server reward-weight ratio ("5:1"), optionally PAGE's three
-// ablations, then the baselines, for the global-versus-local trade-off chart.
-std::vector<Variant> sweepVariants(const std::vector<std::string>& ratios, bool ablations,
-                                   const std::vector<std::string>& baselines);
+// Names of `sweep --balance` variants: this prefix, then the balance as given ("page-b0.25").
+inline constexpr const char* kBalanceVariantPrefix = "page-b";
+
+// `sweep`: PAGE at each page.balance ("0.25"), at each client:server reward-weight ratio ("5:1"),
+// optionally PAGE's three ablations, then the baselines, for the global-versus-local trade-off chart.
+std::vector<Variant> sweepVariants(const std::vector<std::string>& ratios, const std::vector<std::string>& balances,
+                                   bool ablations, const std::vector<std::string>& baselines);
 
 }  // namespace pagefl

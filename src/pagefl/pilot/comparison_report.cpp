@@ -17,10 +17,25 @@
 
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
+#include "pagefl/pilot/compare.h"
 #include "pagefl/pilot/run_results.h"
 
 namespace pagefl {
 namespace {
+
+// The balance of a `sweep --balance` variant's name ("page-b0.25"); nullopt for any other name.
+std::optional<double> sweptBalance(const std::string& variant) {
+  const std::string prefix = kBalanceVariantPrefix;
+  if (variant.rfind(prefix, 0) != 0) return std::nullopt;
+  const std::string number = variant.substr(prefix.size());
+  std::size_t end = 0;
+  try {
+    const double balance = std::stod(number, &end);
+    if (end == number.size()) return balance;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -214,21 +229,32 @@ std::string writeComparisonReport(const std::string& directory, const std::vecto
 
   // The trade-off: each contender's final G->S against its final P->L (means over seeds).
   if (rows.size() >= 2) {
+    // PAGE's balance sweep is one curve, drawn in order of balance.
+    std::vector<std::pair<double, std::string>> balance_rows;
     std::string page_points, other_points;
-    for (const ComparisonRow& row : rows)
-      (row.algorithm.rfind("page", 0) == 0 ? page_points : other_points) +=
+    for (const ComparisonRow& row : rows) {
+      const std::string point =
           fmt::format("{} {} {}\n", 100 * row.g2s_final.mean, 100 * row.p2l_final.mean, row.algorithm);
+      if (const std::optional<double> balance = sweptBalance(row.algorithm))
+        balance_rows.emplace_back(*balance, point);
+      else
+        (row.algorithm.rfind("page", 0) == 0 ? page_points : other_points) += point;
+    }
+    std::sort(balance_rows.begin(), balance_rows.end());
+    std::string balance_points;
+    for (const auto& [balance, point] : balance_rows) balance_points += point;
     std::string script = "set title \"Trade-off: global (G->S) against local (P->L) accuracy, final round\"\n"
                          "set xlabel 'G->S accuracy (%)'\nset ylabel 'P->L accuracy, client mean (%)'\nset grid\n"
                          "set offsets graph 0.15, graph 0.15, graph 0.1, graph 0.1\nset key bottom left\nplot ";
     bool any = false;
-    for (const auto& [points, title, style] :
-         {std::tuple{page_points, "PAGE", "pt 7 ps 1.3 lc rgb '#d62728'"},
-          std::tuple{other_points, "baselines", "pt 5 ps 1.2 lc rgb '#1f77b4'"}}) {
+    for (const auto& [points, name, title, style] :
+         {std::tuple{balance_points, "balance", "PAGE, page.balance 0 to 1", "linespoints pt 7 ps 1.3 lc rgb '#ff7f0e'"},
+          std::tuple{page_points, "page", "PAGE", "points pt 7 ps 1.3 lc rgb '#d62728'"},
+          std::tuple{other_points, "baselines", "baselines", "points pt 5 ps 1.2 lc rgb '#1f77b4'"}}) {
       if (points.empty()) continue;
-      const std::string file = std::string("tradeoff-") + (title[0] == 'P' ? "page" : "baselines") + ".dat";
+      const std::string file = std::string("tradeoff-") + name + ".dat";
       writeFile(dir / file, points);
-      script += fmt::format("{}'{}' using 1:2 with points {} title '{}', '' using 1:2:3 with labels offset 0,1 notitle",
+      script += fmt::format("{}'{}' using 1:2 with {} title '{}', '' using 1:2:3 with labels offset 0,1 notitle",
                             any ? ", " : "", (dir / file).string(), style, title);
       any = true;
     }
