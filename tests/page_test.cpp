@@ -336,9 +336,9 @@ TEST(PagePublishedVariant, ALaggedRoundStoresTheStateItsActionWasChosenFrom) {
   EXPECT_EQ(run.server().agent().updates(), 1);
 }
 
-// page.balance b: a client's reward is c_w ((1 - b) / (local loss + delta) + b / (its upload's
-// server-test loss + delta)), the server's s_w (b / (G->S loss + delta) + (1 - b) x the clients'
-// mean 1 / (G->L loss + delta) for the model it built). Both are stored the next round.
+// page.balance b: a client's reward is c_w / ((local loss + delta)^(1-b) (its upload's server-test
+// loss + delta)^b), the server's s_w / (G->S loss + delta)^b times the clients' mean
+// 1 / (P->L loss + delta) of the next round to the power 1 - b. Both are stored the next round.
 TEST(PageBalance, RewardsMixThePureTermsExactly) {
   for (const double balance : {0.0, 0.25, 1.0}) {
     HandDriven run({"data.source=synthetic", "partition.scheme=natural", "model.name=logreg", "model.init=zeros",
@@ -352,16 +352,16 @@ TEST(PageBalance, RewardsMixThePureTermsExactly) {
       const double local = 1 / (run.metric(1, c, "p2l_loss") + delta);
       const double general =
           1 / (evaluator.evaluate(run.rounds[0].updates[static_cast<std::size_t>(c)].params).loss() + delta);
-      const double expected = 2 * ((1 - balance) * local + balance * general);
+      const double expected = 2 * std::pow(local, 1 - balance) * std::pow(general, balance);
       const rl::ReplayBuffer& replay = clientAgentOf(run.store, c).replay();
       ASSERT_EQ(replay.size(), 1);
       EXPECT_NEAR(replay.at(0).rewards.item<double>(), expected, 1e-6 * expected) << balance << " client " << c;
       EXPECT_NEAR(run.metric(2, c, "rl_reward"), expected, 1e-6 * expected);
     }
     double local_mean = 0;
-    for (std::int64_t c = 0; c < 3; ++c) local_mean += 1 / (run.metric(2, c, "g2l_loss") + delta) / 3;
+    for (std::int64_t c = 0; c < 3; ++c) local_mean += 1 / (run.metric(2, c, "p2l_loss") + delta) / 3;
     const double global = 1 / (run.rounds[0].global_on_server.loss() + delta);
-    const double expected = 3 * (balance * global + (1 - balance) * local_mean);
+    const double expected = 3 * std::pow(global, balance) * std::pow(local_mean, 1 - balance);
     const rl::ReplayBuffer& server = run.server().agent().replay();
     ASSERT_EQ(server.size(), 1);
     EXPECT_NEAR(server.at(0).rewards.item<double>(), expected, 1e-6 * expected) << balance;

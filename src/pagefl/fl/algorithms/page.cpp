@@ -21,7 +21,7 @@ constexpr const char* kPendingState = "rl_pending_state";
 constexpr const char* kPendingAction = "rl_pending_action";
 constexpr const char* kPendingReward = "rl_pending_reward";
 constexpr const char* kPendingRound = "rl_pending_round";
-constexpr const char* kPendingGeneralWeight = "rl_pending_general_weight";
+constexpr const char* kPendingGeneralExponent = "rl_pending_general_exponent";
 constexpr const char* kLastTrainLoss = "dapfl_last_train_loss";
 constexpr const char* kLastMargin = "dapfl_last_margin";
 
@@ -124,13 +124,13 @@ LocalSgdJob AgentClient::prepare(const ServerMessage& message, ClientContext& co
   step.acted_on = config_.faithful_lag && has_previous ? state.tensor(kPendingState) : step.observed;
   if (!config_.faithful_lag && has_previous) {
     step.stored_reward = state.tensor(kPendingReward).item<double>();
-    const double general_weight =
-        state.has(kPendingGeneralWeight) ? state.tensor(kPendingGeneralWeight).item<double>() : 0.0;
-    if (general_weight > 0) {
+    const double exponent =
+        state.has(kPendingGeneralExponent) ? state.tensor(kPendingGeneralExponent).item<double>() : 0.0;
+    if (exponent > 0) {
       const auto loss = uploadServerLoss(message, context.client, state.tensor(kPendingRound).item<std::int64_t>());
       const std::optional<double> term = loss ? lossTerm(*loss, config_) : std::nullopt;
       // An upload the server never scored leaves the reward unknown: the transition is dropped.
-      step.stored_reward = term ? std::optional(*step.stored_reward + general_weight * *term) : std::nullopt;
+      step.stored_reward = term ? std::optional(*step.stored_reward * std::pow(*term, exponent)) : std::nullopt;
     }
     if (step.stored_reward)
       agent.remember(state.tensor(kPendingState), state.tensor(kPendingAction), *step.stored_reward, step.observed);
@@ -157,15 +157,15 @@ ClientUpdate AgentClient::finish(const ServerMessage& message, ClientContext& co
   const EvalResult trained = evaluate(context.model, context.test, eval_batch_size_);
   streams::record(update.metrics, streams::kPersonalOnLocal, trained);
 
-  // The reward, or with page.balance the part known now: c_w (1 - b) / (local loss + delta). The
-  // rest, c_w b / (its upload's server-test loss + delta), comes with the server's score.
+  // The reward, or with page.balance the factor known now: c_w / (local loss + delta)^(1 - b). The
+  // other, 1 / (its upload's server-test loss + delta)^b, comes with the server's score.
   double reward = 0;
-  std::optional<double> general_weight;
+  std::optional<double> general_exponent;
   if (design_ == ClientDesign::Page) {
-    const double weight = clientRewardWeight(config_, message.round);
     const std::optional<double> balance = balanceAt(config_, message.round);
-    reward = weight * (1 - balance.value_or(0)) / (trained.loss() + config_.reward_delta);
-    if (balance) general_weight = weight * *balance;
+    reward = clientRewardWeight(config_, message.round) /
+             std::pow(trained.loss() + config_.reward_delta, 1 - balance.value_or(0));
+    general_exponent = balance;
   } else {
     const double margin = trained.accuracy() - trained.loss();
     reward = state.has(kLastMargin) ? margin - state.tensor(kLastMargin).item<double>() : 0.0;
@@ -183,7 +183,7 @@ ClientUpdate AgentClient::finish(const ServerMessage& message, ClientContext& co
     state.tensor(kPendingAction) = stored;
     state.tensor(kPendingReward) = scalar(reward);
     state.tensor(kPendingRound) = torch::tensor({message.round}, torch::kInt64);
-    if (general_weight) state.tensor(kPendingGeneralWeight) = scalar(*general_weight);
+    if (general_exponent) state.tensor(kPendingGeneralExponent) = scalar(*general_exponent);
   }
   state.tensor(kPendingState) = step.observed;
   agent.update(step.noise);
@@ -195,7 +195,7 @@ ClientUpdate AgentClient::finish(const ServerMessage& message, ClientContext& co
   update.metrics["rl_lr"] = step.plan.lr;
   update.metrics["rl_epochs"] = static_cast<double>(step.plan.epochs);
   // The reward known this round: this round's, or with balance the previous participation's.
-  const std::optional<double> logged = general_weight ? step.stored_reward : std::optional(reward);
+  const std::optional<double> logged = general_exponent ? step.stored_reward : std::optional(reward);
   if (logged) update.metrics["rl_reward"] = *logged;
   return update;
 }
@@ -230,7 +230,7 @@ NamedTensors PageServer::saveState() const {
     state["pending/state"] = pending_->state;
     state["pending/action"] = pending_->action;
     state["pending/reward"] = torch::tensor(pending_->reward, torch::kFloat64);
-    state["pending/local_weight"] = torch::tensor(pending_->local_weight, torch::kFloat64);
+    state["pending/local_exponent"] = torch::tensor(pending_->local_exponent, torch::kFloat64);
   }
   if (previous_observation_.defined()) state["previous_observation"] = previous_observation_;
   return state;
@@ -246,19 +246,19 @@ void PageServer::loadState(const NamedTensors& state) {
   if (state.count("pending/state"))
     pending_ = Transition{state.at("pending/state"), requireTensor(state, "pending/action", what),
                           requireTensor(state, "pending/reward", what).item<double>(),
-                          requireTensor(state, "pending/local_weight", what).item<double>()};
+                          requireTensor(state, "pending/local_exponent", what).item<double>()};
   if (state.count("previous_observation")) previous_observation_ = state.at("previous_observation").clone();
 }
 
 namespace {
 
-// The clients' mean term 1 / (G->L loss + delta) for the global model they received this round;
-// nullopt when no update reports a usable G->L loss.
+// The clients' mean local term 1 / (P->L loss + delta), trained this round from the global model
+// they received; nullopt when no update reports a usable P->L loss.
 std::optional<double> meanLocalTerm(const std::vector<ClientUpdate>& updates, const PageConfig& config) {
   double total = 0;
   std::int64_t count = 0;
   for (const ClientUpdate& update : updates) {
-    const auto loss = update.metrics.find(streams::lossKey(streams::kGlobalOnLocal));
+    const auto loss = update.metrics.find(streams::lossKey(streams::kPersonalOnLocal));
     if (loss == update.metrics.end()) continue;
     if (const std::optional<double> term = lossTerm(loss->second, config)) total += *term, ++count;
   }
@@ -295,8 +295,8 @@ Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate
   std::optional<double> stored_reward;
   if (pending_) {
     const std::optional<double> local = meanLocalTerm(updates, config_);
-    if (pending_->local_weight == 0 || local) {
-      stored_reward = pending_->reward + pending_->local_weight * local.value_or(0);
+    if (pending_->local_exponent == 0 || local) {
+      stored_reward = pending_->reward * std::pow(local.value_or(1), pending_->local_exponent);
       agent_->remember(pending_->state, pending_->action, *stored_reward, observed);
     }
   }
@@ -311,12 +311,12 @@ Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate
 
   global_ = weightedAverage(params, weights);
   global_on_server_ = evaluator.evaluate(global_);
-  // s_w / (G->S loss + delta), or with page.balance s_w b times that now and s_w (1 - b) times the
-  // clients' term next round.
-  const double weight = serverRewardWeight(config_, round);
+  // s_w / (G->S loss + delta), or with page.balance s_w / (G->S loss + delta)^b now and the
+  // clients' mean local term to the power 1 - b next round.
   const std::optional<double> balance = balanceAt(config_, round);
-  const double reward = weight * balance.value_or(1) / (global_on_server_->loss() + config_.reward_delta);
-  const double local_weight = balance ? weight * (1 - *balance) : 0.0;
+  const double reward = serverRewardWeight(config_, round) /
+                        std::pow(global_on_server_->loss() + config_.reward_delta, balance.value_or(1));
+  const double local_exponent = balance ? 1 - *balance : 0.0;
 
   auto processed = ((action + 1) / 2).clamp(0, 1);
   const torch::Tensor stored = storedAction(action, processed / processed.sum().clamp_min(1e-12), config_);
@@ -327,7 +327,7 @@ Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate
     previous_observation_ = observed;
     stored_reward = reward;
   } else {
-    pending_ = Transition{observed, stored, reward, local_weight};
+    pending_ = Transition{observed, stored, reward, local_exponent};
   }
   agent_->update(rng);
 

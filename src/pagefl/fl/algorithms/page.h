@@ -7,6 +7,21 @@
 // accuracy on the server test set, picks aggregation weights, and is rewarded
 // s_w / (global test loss of the new global model + delta). Defaults and switches are [page].
 //
+// page.balance b (pagefl's extension, not the paper's; absent under page.variant = "published").
+// The published rewards give each agent one term, and c_w, s_w only scale it, which leaves every
+// policy unchanged. With balance, each agent's reward is a weighted geometric mean of the term it
+// has and the other side's:
+//   client: c_w / ((local test loss of its trained model + delta)^(1-b)
+//                  * (server-test loss of its upload + delta)^b),
+//   server: s_w / (G->S loss + delta)^b * (clients' mean 1 / (P->L loss + delta))^(1-b),
+// the P->L of the next round, trained from the model the server built. b = 0 and b = 1 give the
+// pure terms; in between, b weighs the relative changes of the two losses, whose scales differ
+// (a local loss of 0.2 against a server-test loss of 1 on Synthetic). The other side's term comes a
+// round later (the server scores an upload after the client has finished; the clients' P->L after
+// the next round), so with balance each transition is stored at the agent's next round, and the
+// logged rl_reward and server_reward are those of the transition stored that round. A client
+// whose upload was never scored (refused, too late) drops that transition.
+//
 // Dap-FL. Client agents only, uniform aggregation; a client's state is (accuracy of the received
 // model, its last local training loss), its reward the change in (accuracy - loss) of its trained
 // model on its local test split since its previous round (0 at its first).
@@ -69,11 +84,11 @@ class PageServer final : public ServerAlgorithm {
 
  private:
   // A transition waiting for its next state; with page.balance its reward is completed then too,
-  // by local_weight times the clients' mean term for the model it built.
+  // multiplied by the clients' mean local term for the model it built to the power local_exponent.
   struct Transition {
     torch::Tensor state, action;
     double reward = 0;
-    double local_weight = 0;
+    double local_exponent = 0;
   };
 
   PageConfig config_;
