@@ -166,6 +166,21 @@ int main(int argc, char** argv) {
   sweep->add_option("--seeds", compare_options.seeds, "seeds per variant")->check(CLI::PositiveNumber);
   sweep->add_option("--output,-o", compare_options.output_dir, "results directory; rerun to resume");
   sweep->add_option("overrides", compare_options.overrides, "key=value overrides");
+  // --tune on compare and sweep: random search per contender on the validation splits.
+  bool tune = false;
+  TuneOptions tune_options;
+  for (CLI::App* command : {compare, sweep}) {
+    command->add_flag("--tune", tune,
+                      "first tune each contender's lr, epochs and own coefficient on validation splits carved from "
+                      "the clients' training data (needs partition.validation_fraction > 0), never on a test split");
+    command->add_option("--trials", tune_options.trials, "--tune: trial runs per contender (the first is the config's own)")
+        ->check(CLI::Range(1, 10000));
+    command->add_option("--tune-rounds", tune_options.rounds, "--tune: rounds per trial (default run.rounds)")
+        ->check(CLI::NonNegativeNumber);
+    command->add_option("--tune-for", tune_options.objective,
+                        "--tune: what a trial is ranked by: mean of global and local validation accuracy, global, local")
+        ->check(CLI::IsMember({"mean", "global", "local"}));
+  }
 
   auto* config_cmd = app.add_subcommand("config", "list every config key with its default and meaning");
 
@@ -215,6 +230,7 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) return runExperiment(config_path, overrides);
     if (partition->parsed()) return showPartition(config_path, overrides, export_dir);
+    if (tune) compare_options.tune = tune_options;
     if (compare->parsed()) {
       compare_options.variants = algorithmVariants(algorithms);
       return compareAlgorithms(compare_options);

@@ -55,6 +55,7 @@ struct PartitionConfig {
   std::int64_t max_retries = 100;
   std::int64_t shards_per_client = 2;
   double train_fraction = 0.7;
+  double validation_fraction = 0.0;  // of each client's training samples, held out for tuning
   std::int64_t seed = 0;  // seed of the data's random streams (0: run.seed)
   // Demand shift: a `late_clients` share of clients join only at late_join_round: those with the
   // largest share of labels in the upper half of the classes, so the newcomers shift the label mix.

@@ -87,6 +87,9 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.integer("partition.shards_per_client", c.partition.shards_per_client, {1, 1e6}, "shards: label-sorted shards per client");
   v.real("partition.train_fraction", c.partition.train_fraction, {0.01, 1.0},
          "share of each client's samples used for local training; the rest is its local test");
+  v.real("partition.validation_fraction", c.partition.validation_fraction, {0, 0.9},
+         "share of each client's training samples held out as its validation split, which `compare --tune` "
+         "scores on (never the test splits); 0: none");
 
   v.text("model.name", c.model.name, {"logreg", "mlp", "cnn", "cnn-gn", "resnet18-gn", "lstm"}, "model architecture");
   v.integers("model.hidden", c.model.hidden, {1, 1e6}, "MLP hidden layer widths");

@@ -23,6 +23,7 @@ enum class Purpose : std::uint64_t {
   AgentNoise = 10,
   AdaptiveAggregationSample = 11,  // FedALA's data share for learning its weights
   ServerScoreSubset = 12,          // PAGE's page.server_score_samples
+  Tuning = 13,                     // compare --tune's random search
 };
 
 inline constexpr std::int64_t kNoRound = -1;

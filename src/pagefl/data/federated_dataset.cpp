@@ -36,6 +36,14 @@ std::int64_t trainCount(std::int64_t n, double fraction) {
   return std::clamp(count, std::min<std::int64_t>(1, n), most);
 }
 
+// How many of a client's n_train training samples become validation; keeps at least one on each
+// side when it can.
+std::int64_t validationCount(std::int64_t n_train, double fraction) {
+  if (fraction <= 0 || n_train < 2) return 0;
+  const auto count = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(n_train)));
+  return std::clamp<std::int64_t>(count, 1, n_train - 1);
+}
+
 }  // namespace
 
 FederatedDataset buildFederatedDataset(const Config& config) {
@@ -50,26 +58,38 @@ FederatedDataset buildFederatedDataset(const Config& config) {
   std::vector<Dataset> parts;
   FederatedDataset out;
   std::int64_t offset = 0;
-  auto addClient = [&](std::string name, const Dataset& train, const Dataset& test) {
-    parts.push_back(train);
-    parts.push_back(test);
-    ClientShard shard{std::move(name), offset, offset + train.size(), offset + train.size() + test.size()};
+  auto addClient = [&](std::string name, const Dataset& train, const Dataset& validation, const Dataset& test) {
+    parts.insert(parts.end(), {train, validation, test});
+    const std::int64_t train_end = offset + train.size(), validation_end = train_end + validation.size();
+    ClientShard shard{std::move(name), offset, train_end, validation_end, validation_end + test.size()};
     offset = shard.end;
     out.clients.push_back(shard);
   };
+  // The validation split is the last share of the training samples in the client's split order,
+  // so a client's test split is the same with or without it.
+  const double validation_fraction = config.partition.validation_fraction;
   auto splitAndAdd = [&](std::string name, const Dataset& local, std::int64_t client) {
     auto gen = streams.torchGenerator(Purpose::LocalSplit, kNoRound, client);
     auto order = torch::randperm(local.size(), gen, torch::kInt64);
-    std::int64_t n_train = trainCount(local.size(), config.partition.train_fraction);
-    addClient(std::move(name), local.select(order.slice(0, 0, n_train)), local.select(order.slice(0, n_train)));
+    const std::int64_t n_train = trainCount(local.size(), config.partition.train_fraction);
+    const std::int64_t n_fit = n_train - validationCount(n_train, validation_fraction);
+    addClient(std::move(name), local.select(order.slice(0, 0, n_fit)), local.select(order.slice(0, n_fit, n_train)),
+              local.select(order.slice(0, n_train)));
   };
 
   if (natural) {
     for (std::size_t c = 0; c < source.natural.size(); ++c) {
       const NaturalClient& client = source.natural[c];
-      if (client.test.size() > 0)
-        addClient(client.name, client.local, client.test);
-      else
+      const std::int64_t n_validation = validationCount(client.local.size(), validation_fraction);
+      if (client.test.size() > 0 && n_validation == 0) {
+        addClient(client.name, client.local, client.local.slice(0, 0), client.test);
+      } else if (client.test.size() > 0) {
+        auto gen = streams.torchGenerator(Purpose::LocalSplit, kNoRound, static_cast<std::int64_t>(c));
+        auto order = torch::randperm(client.local.size(), gen, torch::kInt64);
+        const std::int64_t n_fit = client.local.size() - n_validation;
+        addClient(client.name, client.local.select(order.slice(0, 0, n_fit)), client.local.select(order.slice(0, n_fit)),
+                  client.test);
+      } else
         splitAndAdd(client.name, client.local, static_cast<std::int64_t>(c));
     }
   } else {
@@ -90,15 +110,37 @@ FederatedDataset buildFederatedDataset(const Config& config) {
   return out;
 }
 
+FederatedDataset validationView(const FederatedDataset& data) {
+  FederatedDataset view;
+  view.local = data.local;
+  view.num_classes = data.num_classes;
+  std::vector<Dataset> pooled;
+  for (std::int64_t c = 0; c < data.numClients(); ++c) {
+    const ClientShard& shard = data.clients[c];
+    if (shard.validationSize() == 0)
+      throw Error("client {} has no validation samples, which tuning scores on: set partition.validation_fraction "
+                  "above 0 (e.g. 0.2), and give each client at least 2 training samples",
+                  shard.name);
+    view.clients.push_back({shard.name, shard.begin, shard.train_end, shard.train_end, shard.validation_end});
+    pooled.push_back(data.clientValidation(c));
+  }
+  view.server_test = concatenate(pooled);
+  return view;
+}
+
 std::string partitionReport(const FederatedDataset& data) {
   std::string out = fmt::format("{} clients, {} classes, {} local samples, {} server test samples\n",
                                 data.numClients(), data.num_classes, data.local.size(), data.server_test.size());
-  out += fmt::format("{:<14} {:>7} {:>7}  label histogram (local train + test, classes 0..{})\n", "client", "train",
-                     "test", data.num_classes - 1);
+  const bool validation = std::any_of(data.clients.begin(), data.clients.end(),
+                                     [](const ClientShard& shard) { return shard.validationSize() > 0; });
+  out += fmt::format("{:<14} {:>7} {}{:>7}  label histogram (local train{} + test, classes 0..{})\n", "client", "train",
+                     validation ? fmt::format("{:>7} ", "valid") : "", "test", validation ? " + validation" : "",
+                     data.num_classes - 1);
   for (std::int64_t c = 0; c < data.numClients(); ++c) {
     const ClientShard& shard = data.clients[c];
     auto histogram = labelHistogram(data.local.y.slice(0, shard.begin, shard.end), data.num_classes);
-    out += fmt::format("{:<14} {:>7} {:>7}  {}\n", shard.name, shard.trainSize(), shard.testSize(),
+    out += fmt::format("{:<14} {:>7} {}{:>7}  {}\n", shard.name, shard.trainSize(),
+                       validation ? fmt::format("{:>7} ", shard.validationSize()) : "", shard.testSize(),
                        fmt::join(histogram, " "));
   }
   return out;
@@ -110,7 +152,8 @@ void exportLeaf(const FederatedDataset& data, const std::string& directory) {
   if (error) throw Error("cannot create export directory '{}': {}", directory, error.message());
   std::vector<LeafUser> train, test;
   for (std::int64_t c = 0; c < data.numClients(); ++c) {
-    train.push_back({data.clients[c].name, data.clientTrain(c)});
+    // A client's training data as it came, its validation split included.
+    train.push_back({data.clients[c].name, data.local.slice(data.clients[c].begin, data.clients[c].validation_end)});
     test.push_back({data.clients[c].name, data.clientTest(c)});
   }
   auto dir = std::filesystem::path(directory);

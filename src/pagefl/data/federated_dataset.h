@@ -11,13 +11,17 @@
 
 namespace pagefl {
 
+// A client's samples in FederatedDataset::local: train, then validation (carved from its training
+// data by partition.validation_fraction; empty by default), then test.
 struct ClientShard {
   std::string name;
-  std::int64_t begin = 0;       // first train sample in FederatedDataset::local
-  std::int64_t train_end = 0;   // end of train = first test sample
-  std::int64_t end = 0;         // end of test
+  std::int64_t begin = 0;           // first train sample
+  std::int64_t train_end = 0;       // end of train = first validation sample
+  std::int64_t validation_end = 0;  // end of validation = first test sample
+  std::int64_t end = 0;             // end of test
   std::int64_t trainSize() const { return train_end - begin; }
-  std::int64_t testSize() const { return end - train_end; }
+  std::int64_t validationSize() const { return validation_end - train_end; }
+  std::int64_t testSize() const { return end - validation_end; }
 };
 
 struct FederatedDataset {
@@ -28,11 +32,17 @@ struct FederatedDataset {
 
   std::int64_t numClients() const { return static_cast<std::int64_t>(clients.size()); }
   Dataset clientTrain(std::int64_t c) const { return local.slice(clients[c].begin, clients[c].train_end); }
-  Dataset clientTest(std::int64_t c) const { return local.slice(clients[c].train_end, clients[c].end); }
+  Dataset clientValidation(std::int64_t c) const { return local.slice(clients[c].train_end, clients[c].validation_end); }
+  Dataset clientTest(std::int64_t c) const { return local.slice(clients[c].validation_end, clients[c].end); }
   std::vector<std::int64_t> sampleShape() const { return server_test.sampleShape(); }
 };
 
 FederatedDataset buildFederatedDataset(const Config& config);
+
+// The same federation with every client's validation split in place of its test split and all
+// validation splits pooled as the server test set: what tuning trains and scores on, so that it
+// never reads a test split. Throws pagefl::Error when a client has no validation samples.
+FederatedDataset validationView(const FederatedDataset& data);
 
 // A per-client table: sizes and label histogram, for `pagefl partition`.
 std::string partitionReport(const FederatedDataset& data);

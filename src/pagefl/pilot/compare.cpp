@@ -37,6 +37,60 @@ std::string partitionCsv(const FederatedDataset& data) {
   return out;
 }
 
+// One run, recorded in <run.output_dir>/<run.name>.
+void trainRun(const Config& config, const FederatedDataset& federated) {
+  RunRecorder recorder(config);
+  ProgressBar progress;
+  std::vector<RoundObserver*> observers = {&recorder};
+  if (config.run.progress) observers.push_back(&progress);
+  Simulator(config, federated).run(observers);
+}
+
+// Variant v's config: the comparison's overrides, the variant's, then `extra` (tuned settings).
+Config configOf(const CompareOptions& options, std::size_t v, const std::vector<std::string>& extra) {
+  std::vector<std::string> overrides = options.overrides;
+  const Variant& variant = options.variants[v];
+  overrides.insert(overrides.end(), variant.overrides.begin(), variant.overrides.end());
+  overrides.insert(overrides.end(), extra.begin(), extra.end());
+  return loadConfig(options.config_path, overrides);
+}
+
+// A finished run is reused only when it ran the same config; anything else would put another
+// experiment's numbers in the table.
+void requireSameConfig(const fs::path& run_dir, const Config& config) {
+  std::ifstream in(run_dir / "config.toml");
+  const std::string saved((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (saved != toToml(config))
+    throw Error("'{}' holds a finished run of another config (another --tune, rounds or override?): choose "
+                "another --output, or move that run away to redo it",
+                run_dir.string());
+}
+
+// Each variant's trials (tuning.h) on the validation view; returns each variant's chosen overrides
+// and writes tuning/tuning.json.
+std::vector<std::vector<std::string>> tuneVariants(const CompareOptions& options, const Config& base,
+                                                   const std::function<const FederatedDataset&()>& federation,
+                                                   const std::string& directory) {
+  const FederatedDataset validation = validationView(federation());
+  std::vector<TuneResult> results;
+  std::vector<std::vector<std::string>> chosen;
+  for (std::size_t v = 0; v < options.variants.size(); ++v) {
+    auto configWith = [&](const std::vector<std::string>& extra) {
+      Config config = configOf(options, v, extra);
+      config.partition.seed = base.partition.seed;
+      return config;
+    };
+    const std::string& name = options.variants[v].name;
+    results.push_back(tuneVariant(name, configWith, validation, *options.tune,
+                                  (fs::path(directory) / "tuning" / name).string(), trainRun));
+    chosen.push_back(results.back().chosenOverrides());
+    spdlog::info("tune: {} chose {}", name, fmt::join(chosen.back(), " "));
+  }
+  writeText(fs::path(directory) / "tuning" / "tuning.json",
+            tuningJson(*options.tune, base.partition.validation_fraction, results));
+  return chosen;
+}
+
 }  // namespace
 
 std::vector<Variant> algorithmVariants(const std::vector<std::string>& algorithms) {
@@ -89,12 +143,13 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
   if (options.seeds < 1) throw Error("--seeds must be at least 1, not {}", options.seeds);
   Config base = loadConfig(options.config_path, options.overrides);
   if (base.partition.seed == 0) base.partition.seed = base.run.seed;  // one partition for every seed
+  if (options.tune && base.partition.validation_fraction <= 0)
+    throw Error("--tune scores trials on a validation split carved from each client's training data, and "
+                "partition.validation_fraction is 0: set it, e.g. partition.validation_fraction=0.2");
   // Every variant's config is checked before any run, so a typo fails now, not hours later.
   std::vector<Config> configs;
-  for (const Variant& variant : options.variants) {
-    std::vector<std::string> overrides = options.overrides;
-    overrides.insert(overrides.end(), variant.overrides.begin(), variant.overrides.end());
-    configs.push_back(loadConfig(options.config_path, overrides));
+  for (std::size_t v = 0; v < options.variants.size(); ++v) {
+    configs.push_back(configOf(options, v, {}));
     makeAlgorithm(configs.back());
   }
 
@@ -106,6 +161,19 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
   writeText(fs::path(outcome.directory) / "compare.toml", toToml(base));
 
   std::optional<FederatedDataset> data;  // built on the first run that needs it
+  auto federation = [&]() -> const FederatedDataset& {
+    if (!data) {
+      data = buildFederatedDataset(base);
+      writeText(fs::path(outcome.directory) / "partition.csv", partitionCsv(*data));
+    }
+    return *data;
+  };
+
+  if (options.tune) {
+    const auto chosen = tuneVariants(options, base, federation, outcome.directory);
+    for (std::size_t v = 0; v < configs.size(); ++v) configs[v] = configOf(options, v, chosen[v]);
+  }
+
   std::vector<RunResult> results;
   for (std::int64_t k = 0; k < options.seeds; ++k) {
     for (std::size_t v = 0; v < options.variants.size(); ++v) {
@@ -116,19 +184,12 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
       config.run.output_dir = outcome.directory;
       const fs::path run_dir = fs::path(outcome.directory) / config.run.name;
       if (isFinishedRun(run_dir.string())) {
+        requireSameConfig(run_dir, config);
         ++outcome.runs_reused;
       } else {
         fs::remove_all(run_dir);  // an interrupted run starts over
-        if (!data) {
-          data = buildFederatedDataset(base);
-          writeText(fs::path(outcome.directory) / "partition.csv", partitionCsv(*data));
-        }
         spdlog::info("compare: {} (seed {})", options.variants[v].name, config.run.seed);
-        RunRecorder recorder(config);
-        ProgressBar progress;
-        std::vector<RoundObserver*> observers = {&recorder};
-        if (config.run.progress) observers.push_back(&progress);
-        Simulator(config, *data).run(observers);
+        trainRun(config, federation());
         ++outcome.runs_done;
       }
       results.push_back(readRunResult(run_dir.string()));

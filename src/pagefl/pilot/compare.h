@@ -4,7 +4,10 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "pagefl/pilot/comparison_table.h"
+#include "pagefl/pilot/tuning.h"
 
 namespace pagefl {
 
@@ -21,6 +24,7 @@ struct CompareOptions {
   std::vector<Variant> variants;
   std::int64_t seeds = 1;
   std::string output_dir;  // empty: <run.output_dir>/<run.name>-compare
+  std::optional<TuneOptions> tune;  // set: tune every variant first (see tuning.h)
 };
 
 struct ComparisonOutcome {
@@ -33,7 +37,10 @@ struct ComparisonOutcome {
 
 // Seeds are run.seed, run.seed + 1, ...; the partition is drawn once from partition.seed (or the
 // config's run.seed) and shared by every run. Each run goes to <directory>/<variant>-seed<k>.
-// A run whose directory has a summary.json is kept; an unfinished one is removed and redone.
+// A run whose directory has a summary.json is kept; an unfinished one is removed and redone; a
+// finished one of another config is an error (nothing finished is deleted).
+// With `tune`, each variant's trials run first under <directory>/tuning/<variant>/ on the
+// validation view, tuning/tuning.json records them, and every seed's run takes the chosen setting.
 // Writes summary.md, summary.csv, partition.csv (training labels per client) and the report
 // (report.html with its charts under report/) into the directory.
 ComparisonOutcome runComparison(const CompareOptions& options);

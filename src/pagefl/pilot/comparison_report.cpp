@@ -71,6 +71,43 @@ std::vector<Run> finishedRuns(const fs::path& directory) {
   return runs;
 }
 
+// The tuning's search and chosen settings (tuning/tuning.json), when the comparison was tuned.
+std::string tuningHtml(const fs::path& root) {
+  const fs::path file = root / "tuning" / "tuning.json";
+  if (!fs::is_regular_file(file)) return "";
+  json tuning;
+  try {
+    std::ifstream in(file);
+    tuning = json::parse(in);
+    std::string rows;
+    for (const json& contender : tuning.at("contenders")) {
+      const json& best = contender.at("trials").at(contender.at("chosen_trial").get<std::size_t>());
+      std::string searched;
+      for (const json& d : contender.at("space"))
+        searched += fmt::format("{}{} in [{:.4g}, {:.4g}]{}", searched.empty() ? "" : ", ", d.at("key").get<std::string>(),
+                                d.at("low").get<double>(), d.at("high").get<double>(), d.at("log").get<bool>() ? " (log)" : "");
+      rows += fmt::format("<tr><td style=\"text-align:left\">{}</td><td style=\"text-align:left\">{}</td>"
+                          "<td style=\"text-align:left\">{}</td><td>{}</td><td>{:.2f}</td><td>{:.2f}</td></tr>\n",
+                          htmlEscape(contender.at("variant").get<std::string>()), htmlEscape(searched),
+                          htmlEscape(fmt::format("{}", fmt::join(contender.at("chosen").get<std::vector<std::string>>(), " "))),
+                          contender.at("trials").size(), 100 * best.at("global_validation_acc").get<double>(),
+                          100 * best.at("local_validation_acc").get<double>());
+    }
+    return fmt::format(
+        "<h2>Tuning</h2>\n<p>Each contender's setting was chosen by random search ({} trials each, the first the "
+        "config's own; {} rounds per trial, 0 meaning run.rounds), ranked by the {} of its final validation "
+        "accuracies. Trials trained on the train splits and were scored only on validation splits carved from each "
+        "client's training data (partition.validation_fraction = {}); the table above is on the test splits. Every "
+        "trial is in tuning/.</p>\n<table><tr><th>contender</th><th>searched</th><th>chosen</th><th>trials</th>"
+        "<th>G->V %</th><th>P->V %</th></tr>\n{}</table>\n",
+        tuning.at("trials_per_contender").get<std::int64_t>(), tuning.at("rounds_per_trial").get<std::int64_t>(),
+        htmlEscape(tuning.at("objective").get<std::string>()), tuning.at("validation_fraction").get<double>(), rows);
+  } catch (const json::exception& e) {
+    throw Error("'{}' is not a tuning record pagefl wrote ({}): remove it or rerun the comparison with --tune",
+                file.string(), std::string(e.what()).substr(0, 120));
+  }
+}
+
 void writeFile(const fs::path& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
@@ -311,7 +348,7 @@ std::string writeComparisonReport(const std::string& directory, const std::vecto
     charts.push_back({"partition.svg", "Partition", "Label histogram of each client's local training split."});
   }
 
-  const std::string table = comparisonHtml(rows);
+  const std::string table = comparisonHtml(rows) + tuningHtml(root);
 
   std::string figures;
   for (const Chart& chart : charts)
