@@ -16,7 +16,7 @@ build: setup
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
 demo: build
-	$(BUILD_DIR)/pagefl compare --config configs/pilot-fmnist.toml --algorithms page,fedavg,ditto,fedper --seeds 1
+	$(BUILD_DIR)/pagefl sweep --config configs/pilot-fmnist.toml --balance 0,0.5,1 --baselines fedavg,ditto,fedper --seeds 1
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
