@@ -166,7 +166,7 @@ TEST(Tune, NeverReadsATestSplit) {
   EXPECT_EQ(a["contenders"], b["contenders"]);
 }
 
-TEST(Tune, NeedsAValidationSplitAndRefusesToReuseAnotherConfigsRun) {
+TEST(Tune, NeedsAValidationSplitAndNeverReusesAnotherConfigsRun) {
   TempDir dir;
   writeLeafFederation(dir.file("clean"), false);
   CompareOptions options = tunedLeafComparison(dir, dir.file("clean"), "out");
@@ -174,15 +174,18 @@ TEST(Tune, NeedsAValidationSplitAndRefusesToReuseAnotherConfigsRun) {
   EXPECT_NE(testing::errorOf([&] { runComparison(options); }).find("set it, e.g. partition.validation_fraction=0.2"),
             std::string::npos);
 
-  // A finished untuned run in the directory is not passed off as the tuned one.
+  // A finished untuned run in the directory is not passed off as the tuned one: it is moved
+  // aside, kept, and the tuned run is trained.
   options = tunedLeafComparison(dir, dir.file("clean"), "out");
   options.variants = algorithmVariants({"fedavg"});
   CompareOptions untuned = options;
   untuned.tune.reset();
   untuned.overrides.push_back("run.rounds=2");
   runComparison(untuned);
-  EXPECT_NE(testing::errorOf([&] { runComparison(options); }).find("holds a finished run of another config"),
-            std::string::npos);
+  const ComparisonOutcome tuned = runComparison(options);
+  EXPECT_EQ(tuned.runs_done, 1);
+  EXPECT_EQ(tuned.rows[0].final_round, 3);
+  EXPECT_TRUE(fs::is_regular_file(fs::path(tuned.directory) / "replaced" / "fedavg-seed1" / "summary.json"));
 }
 
 }  // namespace

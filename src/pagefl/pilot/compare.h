@@ -38,7 +38,8 @@ struct ComparisonOutcome {
 // Seeds are run.seed, run.seed + 1, ...; the partition is drawn once from partition.seed (or the
 // config's run.seed) and shared by every run. Each run goes to <directory>/<variant>-seed<k>.
 // A run whose directory has a summary.json is kept; an unfinished one is removed and redone; a
-// finished one of another config is an error (nothing finished is deleted).
+// finished one of another config is moved to <directory>/replaced/ (nothing finished is deleted)
+// and redone.
 // With `tune`, each variant's trials run first under <directory>/tuning/<variant>/ on the
 // validation view, tuning/tuning.json records them, and every seed's run takes the chosen setting.
 // Writes summary.md, summary.csv, partition.csv (training labels per client) and the report
