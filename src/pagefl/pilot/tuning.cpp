@@ -129,8 +129,9 @@ TuneResult tuneVariant(const std::string& variant, const std::function<Config(co
     std::mt19937_64 rng(RngStreams(static_cast<std::uint64_t>(untuned.run.seed)).derive(Purpose::Tuning, k, nameHash(variant)));
     for (const TuneDimension& dimension : result.space)
       trial.overrides.push_back(assignment(dimension, k == 0 ? currentValue(untuned, dimension.key) : draw(dimension, rng)));
-    Config config = configWith(trial.overrides);
-    if (options.rounds > 0) config.run.rounds = options.rounds;
+    std::vector<std::string> overrides = trial.overrides;
+    if (options.rounds > 0) overrides.push_back(fmt::format("run.rounds={}", options.rounds));  // checked like any
+    Config config = configWith(overrides);
     config.run.name = fmt::format("trial-{}", k);
     config.run.output_dir = directory;
     const fs::path run_dir = fs::path(directory) / config.run.name;
