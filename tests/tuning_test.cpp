@@ -186,6 +186,14 @@ TEST(Tune, NeedsAValidationSplitAndNeverReusesAnotherConfigsRun) {
   EXPECT_EQ(tuned.runs_done, 1);
   EXPECT_EQ(tuned.rows[0].final_round, 3);
   EXPECT_TRUE(fs::is_regular_file(fs::path(tuned.directory) / "replaced" / "fedavg-seed1" / "summary.json"));
+
+  // Trials of other rounds are not reused either.
+  options.tune->rounds = 3;
+  runComparison(options);
+  const nlohmann::json trial = nlohmann::json::parse(
+      testing::readFile((fs::path(tuned.directory) / "tuning" / "fedavg" / "trial-0" / "summary.json").string()));
+  EXPECT_EQ(trial["rounds"], 3);
+  EXPECT_TRUE(fs::is_directory(fs::path(tuned.directory) / "tuning" / "fedavg" / "replaced" / "trial-0"));
 }
 
 }  // namespace

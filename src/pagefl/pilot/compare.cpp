@@ -55,26 +55,6 @@ Config configOf(const CompareOptions& options, std::size_t v, const std::vector<
   return loadConfig(options.config_path, overrides);
 }
 
-// Whether the finished run in `run_dir` ran `config`. Reusing one of another config would put
-// another experiment's numbers in the table.
-bool ranConfig(const fs::path& run_dir, const Config& config) {
-  std::ifstream in(run_dir / "config.toml");
-  const std::string saved((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return saved == toToml(config);
-}
-
-// Moves a finished run of another config out of the way, to <directory>/replaced/<run> (then
-// <run>-2, ...), where neither the table nor the report reads it, so that nothing finished is lost.
-void moveAside(const fs::path& run_dir) {
-  const fs::path replaced = run_dir.parent_path() / "replaced";
-  fs::create_directories(replaced);
-  fs::path aside = replaced / run_dir.filename();
-  for (int k = 2; fs::exists(aside); ++k) aside = replaced / (run_dir.filename().string() + "-" + std::to_string(k));
-  fs::rename(run_dir, aside);
-  spdlog::warn("compare: {} was a finished run of another config (another --tune, rounds or override); moved to {}",
-               run_dir.string(), aside.string());
-}
-
 // Each variant's trials (tuning.h) on the validation view; returns each variant's chosen overrides
 // and writes tuning/tuning.json.
 std::vector<std::vector<std::string>> tuneVariants(const CompareOptions& options, const Config& base,
@@ -192,11 +172,9 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
       config.run.name = fmt::format("{}-seed{}", options.variants[v].name, config.run.seed);
       config.run.output_dir = outcome.directory;
       const fs::path run_dir = fs::path(outcome.directory) / config.run.name;
-      if (isFinishedRun(run_dir.string()) && !ranConfig(run_dir, config)) moveAside(run_dir);
-      if (isFinishedRun(run_dir.string())) {
+      if (reusableRunOf(run_dir.string(), config)) {
         ++outcome.runs_reused;
       } else {
-        fs::remove_all(run_dir);  // an interrupted run starts over
         spdlog::info("compare: {} (seed {})", options.variants[v].name, config.run.seed);
         trainRun(config, federation());
         ++outcome.runs_done;

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <optional>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
@@ -46,6 +47,25 @@ double roundsToRecover(const std::vector<std::pair<std::int64_t, double>>& serie
 
 bool isFinishedRun(const std::string& directory) {
   return std::filesystem::is_regular_file(std::filesystem::path(directory) / "summary.json");
+}
+
+bool reusableRunOf(const std::string& directory, const Config& config) {
+  namespace fs = std::filesystem;
+  const fs::path run_dir(directory);
+  if (isFinishedRun(directory)) {
+    std::ifstream in(run_dir / "config.toml");
+    const std::string saved((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (saved == toToml(config)) return true;
+    const fs::path replaced = run_dir.parent_path() / "replaced";
+    fs::create_directories(replaced);
+    fs::path aside = replaced / run_dir.filename();
+    for (int k = 2; fs::exists(aside); ++k) aside = replaced / (run_dir.filename().string() + "-" + std::to_string(k));
+    fs::rename(run_dir, aside);
+    spdlog::warn("{} was a finished run of another config (other rounds, overrides or --tune); moved to {}",
+                 directory, aside.string());
+  }
+  fs::remove_all(run_dir);  // an interrupted run starts over
+  return false;
 }
 
 RunResult readRunResult(const std::string& directory) {

@@ -10,6 +10,8 @@
 
 namespace pagefl {
 
+struct Config;
+
 struct RunResult {
   std::string algorithm;  // the run's algorithm.name; a comparison replaces it by its variant's name
   std::int64_t seed = 0;
@@ -32,6 +34,12 @@ double roundsToRecover(const std::vector<std::pair<std::int64_t, double>>& serie
 
 // Whether `directory` holds a run that ran to its end (its summary.json is written last).
 bool isFinishedRun(const std::string& directory);
+
+// Readies `directory` for a run of `config` and says whether a finished run of that very config is
+// already there to reuse. Otherwise the directory is cleared: an unfinished run is removed; a
+// finished one of another config (its config.toml differs) is moved to replaced/<name> beside it
+// (then <name>-2, ...), never deleted, and never read by a table or report.
+bool reusableRunOf(const std::string& directory, const Config& config);
 
 // Reads rounds.jsonl, timing.jsonl and config.toml of a finished run; throws pagefl::Error naming
 // the file when one is missing or malformed.

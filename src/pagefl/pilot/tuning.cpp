@@ -135,8 +135,7 @@ TuneResult tuneVariant(const std::string& variant, const std::function<Config(co
     config.run.name = fmt::format("trial-{}", k);
     config.run.output_dir = directory;
     const fs::path run_dir = fs::path(directory) / config.run.name;
-    if (!isFinishedRun(run_dir.string())) {
-      fs::remove_all(run_dir);  // an interrupted trial starts over
+    if (!reusableRunOf(run_dir.string(), config)) {
       spdlog::info("tune: {} trial {}/{}: {}", variant, k + 1, options.trials, fmt::join(trial.overrides, " "));
       train(config, validation);
     }
