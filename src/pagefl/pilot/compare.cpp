@@ -82,6 +82,19 @@ std::vector<std::vector<std::string>> tuneVariants(const CompareOptions& options
 
 }  // namespace
 
+std::optional<double> sweptBalance(const std::string& variant) {
+  const std::string prefix = kBalanceVariantPrefix;
+  if (variant.rfind(prefix, 0) != 0) return std::nullopt;
+  const std::string number = variant.substr(prefix.size());
+  std::size_t end = 0;
+  try {
+    const double balance = std::stod(number, &end);
+    if (end == number.size()) return balance;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
 std::vector<Variant> algorithmVariants(const std::vector<std::string>& algorithms) {
   std::vector<Variant> variants;
   const auto& names = algorithmNames();
@@ -97,13 +110,8 @@ std::vector<Variant> sweepVariants(const std::vector<std::string>& ratios, const
                                    bool ablations, const std::vector<std::string>& baselines) {
   std::vector<Variant> variants;
   for (const std::string& balance : balances) {
-    std::size_t end = 0;
-    double value = -1;
-    try {
-      value = std::stod(balance, &end);
-    } catch (const std::exception&) {
-    }
-    if (end != balance.size() || !(value >= 0 && value <= 1))
+    const std::optional<double> value = sweptBalance(kBalanceVariantPrefix + balance);
+    if (!value || !(*value >= 0 && *value <= 1))
       throw Error("--balance: '{}' is not a number between 0 (each site's own model) and 1 (the company-wide "
                   "model)",
                   balance.substr(0, 40));

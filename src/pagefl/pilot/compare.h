@@ -1,10 +1,9 @@
 // `pagefl compare`: every algorithm x seed on one partition, in one results directory, resumable.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <optional>
 
 #include "pagefl/pilot/comparison_table.h"
 #include "pagefl/pilot/tuning.h"
@@ -51,6 +50,9 @@ std::vector<Variant> algorithmVariants(const std::vector<std::string>& algorithm
 
 // Names of `sweep --balance` variants: this prefix, then the balance as given ("page-b0.25").
 inline constexpr const char* kBalanceVariantPrefix = "page-b";
+
+// The balance of a `sweep --balance` variant's name; nullopt for any other name.
+std::optional<double> sweptBalance(const std::string& variant);
 
 // `sweep`: PAGE at each page.balance ("0.25"), at each client:server reward-weight ratio ("5:1"),
 // optionally PAGE's three ablations, then the baselines, for the global-versus-local trade-off chart.

@@ -23,20 +23,6 @@
 namespace pagefl {
 namespace {
 
-// The balance of a `sweep --balance` variant's name ("page-b0.25"); nullopt for any other name.
-std::optional<double> sweptBalance(const std::string& variant) {
-  const std::string prefix = kBalanceVariantPrefix;
-  if (variant.rfind(prefix, 0) != 0) return std::nullopt;
-  const std::string number = variant.substr(prefix.size());
-  std::size_t end = 0;
-  try {
-    const double balance = std::stod(number, &end);
-    if (end == number.size()) return balance;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
-
 namespace fs = std::filesystem;
 using nlohmann::json;
 
