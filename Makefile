@@ -4,7 +4,10 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build demo test bench clean
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all setup build demo test bench fuzz clean
 
 all: build
 
@@ -24,5 +27,12 @@ test: build
 bench: build
 	./bench/run.sh $(BUILD_DIR)
 
+# libFuzzer harnesses of every reader of untrusted bytes (fuzz/), built with clang; each runs
+# FUZZ_SECONDS from the seed corpus in fuzz/corpus.
+fuzz: setup
+	cmake -S fuzz -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(FUZZ_DIR) -j$(JOBS)
+	./fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR)

@@ -32,13 +32,21 @@ TEST(WeightedAverage, RejectsImpossibleInputs) {
 
 TEST(UpdateDefects, NaNAndWrongShapesAreFound) {
   ClientUpdate update;
-  EXPECT_FALSE(findUpdateDefect(update, 3));  // nothing uploaded: nothing to reject
+  EXPECT_FALSE(findUpdateDefect(update, 3, false));  // local-only training uploads nothing
   update.params = torch::ones({3});
-  EXPECT_FALSE(findUpdateDefect(update, 3));
+  EXPECT_FALSE(findUpdateDefect(update, 3, true));
   update.params[1] = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_NE(findUpdateDefect(update, 3)->find("NaN"), std::string::npos);
+  EXPECT_NE(findUpdateDefect(update, 3, true)->find("NaN"), std::string::npos);
   update.params = torch::ones({4});
-  EXPECT_NE(findUpdateDefect(update, 3)->find("shape"), std::string::npos);
+  EXPECT_NE(findUpdateDefect(update, 3, true)->find("shape"), std::string::npos);
+}
+
+TEST(UpdateDefects, AnUpdateWithoutTheModelIsRefusedWhereModelsAreExpected) {
+  ClientUpdate empty;
+  ASSERT_TRUE(findUpdateDefect(empty, 3, true));
+  EXPECT_NE(findUpdateDefect(empty, 3, true)->find("no model parameters"), std::string::npos);
+  empty.tensors["control"] = torch::ones({3});
+  EXPECT_TRUE(findUpdateDefect(empty, 3, false));  // tensors without a model are never sound
 }
 
 TEST(ClientAggregates, MatchHandComputedStatistics) {

@@ -323,6 +323,32 @@ TEST(Deployment, MalformedUpdatesAreRefusedAndTheServerKeepsServing) {
   EXPECT_FALSE(reply.accepted());
   EXPECT_NE(reply.reason().find("truncated"), std::string::npos) << reply.reason();
 
+  // An update without the model must not take the site's place in the round.
+  ClientUpdate empty;
+  empty.round = update.round;
+  empty.num_samples = 10;
+  net::WireMessage no_model = net::encodeUpdate(empty, "client_3");
+  reply = rogue.submit(no_model.header, no_model.payload);
+  EXPECT_FALSE(reply.accepted());
+  EXPECT_NE(reply.reason().find("no model parameters"), std::string::npos) << reply.reason();
+
+  // More samples than the site declared at Join would outweigh every other site.
+  update.num_samples = 1'000'000'000'000'000'000;
+  net::WireMessage inflated = net::encodeUpdate(update, "client_3");
+  reply = rogue.submit(inflated.header, inflated.payload);
+  EXPECT_FALSE(reply.accepted());
+  EXPECT_NE(reply.reason().find("but the site declared 10 when it joined"), std::string::npos) << reply.reason();
+  update.num_samples = 10;
+
+  // Shapes whose element count overflows 64 bits, with an empty payload.
+  wire::Header overflowing = sound.header;
+  overflowing.mutable_tensors(0)->clear_shape();
+  for (int d = 0; d < 3; ++d) overflowing.mutable_tensors(0)->add_shape(std::int64_t{1} << 40);
+  overflowing.set_payload_bytes(0);
+  reply = rogue.submit(overflowing, "");
+  EXPECT_FALSE(reply.accepted());
+  EXPECT_NE(reply.reason().find("larger than the 0 bytes of payload left"), std::string::npos) << reply.reason();
+
   reply = rogue.submit(sound.header, sound.payload);
   EXPECT_TRUE(reply.accepted()) << reply.reason();
 
@@ -339,9 +365,10 @@ TEST(Deployment, MalformedUpdatesAreRefusedAndTheServerKeepsServing) {
   for (std::size_t at = log.find("refused the round-1 update of site 'client_3'"); at != std::string::npos;
        at = log.find("refused the round-1 update of site 'client_3'", at + 1))
     ++refusals;
-  EXPECT_EQ(refusals, 4u) << log;
+  EXPECT_EQ(refusals, 7u) << log;
   const std::string audit = federation.runs + "/deployed/audit.sqlite";
-  EXPECT_EQ(auditRows(audit, "SELECT reason FROM updates WHERE status='rejected'").size(), 4u);
+  EXPECT_EQ(auditRows(audit, "SELECT reason FROM updates WHERE status='rejected'").size(), 7u);
+  EXPECT_EQ(auditRows(audit, "SELECT client FROM updates WHERE status='applied' AND client='client_3'").size(), 2u);
   const std::string rounds = readFile(federation.runs + "/deployed/rounds.jsonl");
   EXPECT_NE(rounds.find(R"("participants":4)"), std::string::npos) << rounds;
 }

@@ -190,6 +190,8 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   server->add_flag("--resume", server_options.resume, "continue the run from its last checkpoint");
+  server->add_flag("--new-audit-log", server_options.new_audit_log,
+                   "with --resume when audit.sqlite is lost: start a new, empty audit log");
   server->add_option("overrides", server_options.overrides, "key=value overrides, e.g. deploy.listen=0.0.0.0:50051");
 
   net::ClientOptions client_options;
@@ -259,6 +261,10 @@ int main(int argc, char** argv) {
     }
   } catch (const Error& e) {
     fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "error: out of memory: the config or the data asks for more memory than this machine has; "
+                       "use a smaller model, fewer clients or a subset of the data\n");
     return 2;
   } catch (const std::exception& e) {
     fmt::print(stderr, "internal error: {}\n", e.what());

@@ -87,7 +87,7 @@ class TableReader final : public ConfigFieldVisitor {
     auto parsed = node.value_exact<std::string>();
     if (!parsed) typeError(key, "a string", node);
     if (!choices.empty() && std::find(choices.begin(), choices.end(), *parsed) == choices.end())
-      throw Error("{}: {} = \"{}\" is not supported; choose one of: {}", origin_, key, *parsed,
+      throw Error("{}: {} = \"{}\" is not supported; choose one of: {}", origin_, key, excerpt(*parsed),
                   fmt::join(choices, ", "));
     value = *parsed;
   }
@@ -124,7 +124,7 @@ class TableReader final : public ConfigFieldVisitor {
   [[noreturn]] void typeError(const std::string& key, const char* expected, toml::node_view<const toml::node> node) {
     std::ostringstream shown;
     shown << node;
-    throw Error("{}: {} must be {}, but it is {}", origin_, key, expected, shown.str());
+    throw Error("{}: {} must be {}, but it is {}", origin_, key, expected, excerpt(shown.str()));
   }
 
   const toml::table& table_;
@@ -223,6 +223,9 @@ void applyOverride(toml::table& table, const std::string& assignment) {
 namespace {
 
 std::string readText(const std::filesystem::path& path, const std::string& what) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw Error("{} '{}' is a directory: name a TOML file", what, path.string());
   std::ifstream in(path);
   if (!in) throw Error("cannot open {} '{}': check the path", what, path.string());
   std::stringstream text;
@@ -291,6 +294,17 @@ void applyPageVariant(PageConfig& page, const toml::table& table, const std::str
   }
 }
 
+// The run's directory is <run.output_dir>/<run.name>: a name with a separator, or "..", would
+// write elsewhere.
+void checkRunName(const std::string& name, const std::string& origin) {
+  const bool single_component = !name.empty() && name != "." && name != ".." &&
+                                name.find_first_of(std::string("/\\\0", 3)) == std::string::npos;
+  if (!single_component || name.size() > 200)
+    throw Error("{}: run.name = \"{}\" must be a plain name of at most 200 characters, without '/', '\\' or "
+                "'..', e.g. \"pilot-fmnist\"; set run.output_dir to choose where runs go",
+                origin, excerpt(name));
+}
+
 Config configFromTable(toml::table table, const std::vector<std::string>& overrides, const std::string& origin) {
   for (const std::string& assignment : overrides) applyOverride(table, assignment);
   Config config;
@@ -298,6 +312,7 @@ Config configFromTable(toml::table table, const std::vector<std::string>& overri
   describeConfig(config, reader);
   rejectUnknownKeys(table, reader.known_keys, origin);
   applyPageVariant(config.page, table, origin);
+  checkRunName(config.run.name, origin);
   return config;
 }
 

@@ -172,6 +172,8 @@ struct DeployConfig {
   std::string cert;  // PEM: the server's certificate
   std::string key;   // PEM: the server's private key
   double max_update_mb = 512;
+  double max_buffered_mb = 2048;  // all uploads in flight at once, across every stream
+  double audit_timeout_s = 60;    // how long an audit write waits for a busy database before the server stops
   std::string run_dir;  // empty: <run.output_dir>/<run.name>
 };
 

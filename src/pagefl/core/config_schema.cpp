@@ -209,6 +209,10 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.text("deploy.key", c.deploy.key, {}, "pagefl server: PEM file of the server's private key");
   v.real("deploy.max_update_mb", c.deploy.max_update_mb, {0.001, 1e6},
          "pagefl server: largest update accepted, in MiB; larger ones are refused");
+  v.real("deploy.max_buffered_mb", c.deploy.max_buffered_mb, {0.001, 1e7},
+         "pagefl server: MiB of uploads buffered at once across all streams; an upload beyond it is refused");
+  v.real("deploy.audit_timeout_s", c.deploy.audit_timeout_s, {0.1, 1e6},
+         "pagefl server: seconds an audit write waits for a locked or slow database; beyond it the server stops");
   v.text("deploy.run_dir", c.deploy.run_dir, {}, "pagefl server: run directory (empty: <run.output_dir>/<run.name>)");
 }
 

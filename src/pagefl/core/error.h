@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace pagefl {
 
@@ -16,5 +17,12 @@ class Error : public std::runtime_error {
   Error(fmt::format_string<Args...> format, Args&&... args)
       : std::runtime_error(fmt::format(format, std::forward<Args>(args)...)) {}
 };
+
+// At most `limit` characters of user input for an error message, marked when cut, so that a
+// hostile 100 MB value is never echoed whole.
+inline std::string excerpt(std::string_view text, std::size_t limit = 80) {
+  if (text.size() <= limit) return std::string(text);
+  return fmt::format("{}... ({} characters)", text.substr(0, limit), text.size());
+}
 
 }  // namespace pagefl

@@ -47,4 +47,8 @@ std::int64_t peakResidentBytes() {
   return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // Linux reports kilobytes
 }
 
+std::int64_t physicalMemoryBytes() {
+  return static_cast<std::int64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<std::int64_t>(sysconf(_SC_PAGE_SIZE));
+}
+
 }  // namespace pagefl

@@ -19,4 +19,7 @@ void reexecWithBetterBlasCore(char** argv);
 // The process's peak resident set size so far, in bytes (getrusage).
 std::int64_t peakResidentBytes();
 
+// The machine's physical memory, in bytes (sysconf).
+std::int64_t physicalMemoryBytes();
+
 }  // namespace pagefl

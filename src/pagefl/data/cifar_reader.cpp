@@ -19,6 +19,8 @@ std::vector<std::string> existingFiles(const std::string& directory, const std::
   std::vector<std::string> paths;
   for (const std::string& name : names) {
     auto path = std::filesystem::path(directory) / name;
+    if (std::filesystem::is_directory(path))
+      throw Error("CIFAR file '{}' is a directory; it must be the extracted .bin file", path.string());
     if (!std::filesystem::is_regular_file(path))
       throw Error("missing CIFAR file '{}' (set data.path to the extracted *-batches-bin directory)", path.string());
     paths.push_back(path.string());

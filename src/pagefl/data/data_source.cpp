@@ -115,7 +115,9 @@ SourceData loadSource(const Config& config, const RngStreams& streams) {
     auto readSplit = [&](const std::string& prefix) {  // images first, so errors name them first
       std::string images = findIdxFile(path, prefix + "-images-idx3-ubyte");
       std::string labels = findIdxFile(path, prefix + "-labels-idx1-ubyte");
-      return standardiseImages(readIdxImagesAndLabels(images, labels), data.source);
+      Dataset split = readIdxImagesAndLabels(images, labels);
+      requireLabelsInRange(split, 10, fmt::format("'{}'", labels));
+      return standardiseImages(std::move(split), data.source);
     };
     out.pool = readSplit("train");
     out.server_test = readSplit("t10k");

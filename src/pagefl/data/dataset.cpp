@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "pagefl/core/error.h"
+
 namespace pagefl {
 
 Dataset concatenate(const std::vector<Dataset>& parts) {
@@ -20,8 +22,20 @@ std::vector<std::int64_t> labelHistogram(const torch::Tensor& labels, std::int64
   std::vector<std::int64_t> counts(num_classes, 0);
   auto y = labels.contiguous();
   const std::int64_t* p = y.data_ptr<std::int64_t>();
-  for (std::int64_t i = 0; i < y.numel(); ++i) ++counts[p[i]];
+  for (std::int64_t i = 0; i < y.numel(); ++i) {
+    if (p[i] < 0 || p[i] >= num_classes) throw Error("label {} is outside the {} classes", p[i], num_classes);
+    ++counts[p[i]];
+  }
   return counts;
+}
+
+void requireLabelsInRange(const Dataset& data, std::int64_t num_classes, const std::string& what) {
+  if (data.size() == 0) return;
+  const std::int64_t low = data.y.min().item<std::int64_t>(), high = data.y.max().item<std::int64_t>();
+  if (low < 0 || high >= num_classes)
+    throw Error("{} holds label {}, outside the {} classes 0..{}: the labels do not fit the dataset (wrong or "
+                "corrupt file?)",
+                what, low < 0 ? low : high, num_classes, num_classes - 1);
 }
 
 Dataset stratifiedSubset(const Dataset& data, std::int64_t samples, std::mt19937_64& rng) {

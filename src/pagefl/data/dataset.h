@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace pagefl {
@@ -29,7 +30,11 @@ Dataset concatenate(const std::vector<Dataset>& parts);
 // settle the rounding), in their original order.
 Dataset stratifiedSubset(const Dataset& data, std::int64_t samples, std::mt19937_64& rng);
 
-// Label counts, one entry per class.
+// Label counts, one entry per class. Throws pagefl::Error for a label outside 0..num_classes-1.
 std::vector<std::int64_t> labelHistogram(const torch::Tensor& labels, std::int64_t num_classes);
+
+// Throws pagefl::Error naming `what` when a label of `data` lies outside 0..num_classes-1: labels
+// are checked where they are read, before any partitioner indexes a per-class table with them.
+void requireLabelsInRange(const Dataset& data, std::int64_t num_classes, const std::string& what);
 
 }  // namespace pagefl

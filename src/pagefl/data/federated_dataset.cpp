@@ -1,6 +1,7 @@
 #include "pagefl/data/federated_dataset.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -16,11 +17,24 @@
 namespace pagefl {
 namespace {
 
+// Fewer samples per client on average than this cannot give a client both a train and a test
+// split worth the name.
+constexpr std::int64_t kFewestSamplesPerClient = 10;
+
 ClientIndices partitionPool(const Config& config, const SourceData& source, const RngStreams& streams) {
   const PartitionConfig& p = config.partition;
   auto rng = streams.engine(Purpose::Partition);
   if (source.pool.size() == 0)
     throw Error("data.source = \"{}\" has no pooled samples to partition", config.data.source);
+  const std::int64_t samples = source.pool.size();
+  if (p.num_clients > samples)
+    throw Error("partition.num_clients = {} is more than the {} samples to share out: {} clients would hold no data; "
+                "lower partition.num_clients or use more data",
+                p.num_clients, samples, p.num_clients - samples);
+  if (samples < kFewestSamplesPerClient * p.num_clients)
+    spdlog::warn("partition.num_clients = {} over {} samples leaves about {} samples per client, too few to train and "
+                 "test on; results will be noise",
+                 p.num_clients, samples, samples / p.num_clients);
   if (p.scheme == "iid") return partitionIid(source.pool.size(), p.num_clients, rng);
   if (p.scheme == "dirichlet")
     return partitionDirichlet(source.pool.y, source.num_classes, p.num_clients, p.alpha, p.min_size, p.max_retries,

@@ -13,6 +13,7 @@ namespace {
 
 constexpr std::uint8_t kUnsignedByte = 0x08;
 constexpr std::int64_t kMaxElements = std::int64_t{1} << 34;
+constexpr std::size_t kFirstPiece = std::size_t{1} << 20;
 
 struct GzCloser {
   void operator()(gzFile_s* f) const { gzclose(f); }
@@ -40,6 +41,7 @@ std::size_t readUpTo(gzFile file, void* buffer, std::size_t size, const std::str
 }  // namespace
 
 IdxArray readIdx(const std::string& path) {
+  if (std::filesystem::is_directory(path)) throw Error("IDX file '{}' is a directory; it must be a file", path);
   if (!std::filesystem::is_regular_file(path)) throw Error("IDX file '{}' does not exist", path);
   GzFile file(gzopen(path.c_str(), "rb"));
   if (!file) throw Error("cannot open IDX file '{}'", path);
@@ -66,9 +68,17 @@ IdxArray readIdx(const std::string& path) {
   }
   for (std::int64_t size : array.dims) count = size == 0 ? 0 : count;
 
-  array.values.resize(static_cast<std::size_t>(count));
-  std::size_t got = readUpTo(file.get(), array.values.data(), array.values.size(), path);
-  if (got != array.values.size())
+  // Read in pieces, so that memory follows the bytes really there and not what the header claims.
+  const auto expected = static_cast<std::size_t>(count);
+  std::size_t got = 0;
+  while (got < expected) {
+    const std::size_t piece = std::min(expected - got, std::max(kFirstPiece, got));  // doubling
+    array.values.resize(got + piece);
+    const std::size_t read = readUpTo(file.get(), array.values.data() + got, piece, path);
+    got += read;
+    if (read < piece) break;
+  }
+  if (got != expected)
     throw Error("'{}' is truncated: its header promises {} values but it holds {}", path, count, got);
   char extra;
   if (readUpTo(file.get(), &extra, 1, path) != 0)
@@ -99,6 +109,9 @@ Dataset readIdxImagesAndLabels(const std::string& images_path, const std::string
     throw Error("'{}' has {} images but '{}' has {} labels: the files do not belong together", images_path,
                 images.dims[0], labels_path, labels.dims[0]);
 
+  if (images.dims[1] == 0 || images.dims[2] == 0)
+    throw Error("'{}' holds images of {} x {} pixels; every image needs at least one pixel", images_path,
+                images.dims[1], images.dims[2]);
   const std::int64_t n = images.dims[0];
   auto x = torch::from_blob(images.values.data(), {n, 1, images.dims[1], images.dims[2]}, torch::kUInt8)
                .to(torch::kFloat32)

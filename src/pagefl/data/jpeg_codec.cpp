@@ -2,6 +2,7 @@
 
 #include <turbojpeg.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "pagefl/core/error.h"
@@ -14,6 +15,10 @@ struct HandleCloser {
 };
 using TjHandle = std::unique_ptr<void, HandleCloser>;
 
+constexpr std::int64_t kMaxPixels = std::int64_t{1} << 26;  // 67 megapixels, 200 MB decoded
+constexpr std::int64_t kMinPixelBudget = std::int64_t{1} << 16;
+constexpr std::int64_t kPixelsPerByte = 1024;
+
 }  // namespace
 
 RgbImage decodeJpeg(const std::vector<std::uint8_t>& bytes, const std::string& name) {
@@ -24,7 +29,14 @@ RgbImage decodeJpeg(const std::vector<std::uint8_t>& bytes, const std::string& n
   if (tjDecompressHeader3(handle.get(), bytes.data(), static_cast<unsigned long>(bytes.size()), &image.width,
                           &image.height, &subsampling, &colorspace) != 0)
     throw Error("'{}' is not a readable JPEG file: {}", name, tjGetErrorStr2(handle.get()));
-  image.pixels.resize(static_cast<std::size_t>(image.width) * image.height * 3);
+  // The header's size is checked against what the file could hold before anything is allocated:
+  // even a flat image compresses to well over a byte per thousand pixels.
+  const auto pixels = static_cast<std::int64_t>(image.width) * image.height;
+  if (image.width <= 0 || image.height <= 0 || pixels > kMaxPixels ||
+      pixels > std::max<std::int64_t>(kMinPixelBudget, kPixelsPerByte * static_cast<std::int64_t>(bytes.size())))
+    throw Error("'{}' claims {} x {} pixels, implausible for a JPEG file of {} bytes", name, image.width, image.height,
+                bytes.size());
+  image.pixels.resize(static_cast<std::size_t>(pixels) * 3);
   if (tjDecompress2(handle.get(), bytes.data(), static_cast<unsigned long>(bytes.size()), image.pixels.data(),
                     image.width, 0, image.height, TJPF_RGB, 0) != 0)
     // Warnings too (a truncated file decodes to grey rows): a silently damaged image is worse

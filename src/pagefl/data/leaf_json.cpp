@@ -2,7 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +14,10 @@ namespace pagefl {
 namespace {
 
 using nlohmann::json;
+
+// More classes than any LEAF task has (FEMNIST 62, Shakespeare 80, Reddit's vocabulary 10,000):
+// a larger label is a corrupt file, not a task, and would size the model's output by it.
+constexpr std::int64_t kMaxLeafClasses = 1 << 16;
 
 std::int64_t characterIndex(char c, const std::string& where) {
   auto at = kLeafCharacters.find(c);
@@ -24,7 +30,10 @@ void flattenNumbers(const json& value, std::vector<float>& out, const std::strin
   if (value.is_string()) {
     for (char c : value.get<std::string>()) out.push_back(static_cast<float>(characterIndex(c, where)));
   } else if (value.is_number()) {
-    out.push_back(value.get<float>());
+    const double number = value.get<double>();
+    if (!(std::abs(number) <= std::numeric_limits<float>::max()))
+      throw Error("{}: feature {} is beyond the range of a float", where, excerpt(value.dump()));
+    out.push_back(static_cast<float>(number));
   } else if (value.is_array()) {
     for (const json& element : value) flattenNumbers(element, out, where);
   } else {
@@ -48,9 +57,14 @@ Dataset readUser(const json& record, const std::string& where, std::int64_t expe
   std::int64_t width = -1;
   std::vector<std::int64_t> labels;
   for (std::size_t i = 0; i < xs.size(); ++i) {
+    if (i > 0 && xs[i].is_string() != xs[0].is_string())
+      throw Error("{} sample {}: x is {} but sample 0's is {}; a user's samples must all be strings (characters) or "
+                  "all numbers",
+                  where, i, xs[i].is_string() ? "a string" : "numbers", xs[0].is_string() ? "a string" : "numbers");
     std::size_t before = features.size();
     flattenNumbers(xs[i], features, fmt::format("{} sample {}", where, i));
     auto length = static_cast<std::int64_t>(features.size() - before);
+    if (length == 0) throw Error("{} sample {}: x has no features", where, i);
     if (width >= 0 && length != width)
       throw Error("{} sample {}: it has {} features but earlier samples have {}", where, i, length, width);
     width = length;
@@ -58,9 +72,9 @@ Dataset readUser(const json& record, const std::string& where, std::int64_t expe
       labels.push_back(characterIndex(ys[i].get<std::string>()[0], fmt::format("{} sample {}", where, i)));
       continue;
     }
-    if (!ys[i].is_number_integer() || ys[i].get<std::int64_t>() < 0)
-      throw Error("{} sample {}: label must be a non-negative integer or one character, found {}", where, i,
-                  ys[i].dump());
+    if (!ys[i].is_number_integer() || ys[i].get<std::int64_t>() < 0 || ys[i].get<std::int64_t>() >= kMaxLeafClasses)
+      throw Error("{} sample {}: label must be an integer in 0..{} or one character, found {}", where, i,
+                  kMaxLeafClasses - 1, excerpt(ys[i].dump()));
     labels.push_back(ys[i].get<std::int64_t>());
   }
   const auto n = static_cast<std::int64_t>(labels.size());
@@ -82,16 +96,38 @@ Dataset readUser(const json& record, const std::string& where, std::int64_t expe
   return {x, y};
 }
 
+// Users are concatenated and batched together, so their samples must agree in shape; a user
+// without samples takes the others' shape.
+void giveEveryUserOneShape(std::vector<LeafUser>& users, const std::string& path) {
+  const LeafUser* reference = nullptr;
+  for (const LeafUser& user : users) {
+    if (user.data.size() == 0) continue;
+    if (!reference) {
+      reference = &user;
+    } else if (user.data.sampleShape() != reference->data.sampleShape()) {
+      throw Error("'{}': user '{}' has samples of {} features but user '{}' has {}; every user needs the same features",
+                  path, excerpt(user.name), user.data.x[0].numel(), excerpt(reference->name),
+                  reference->data.x[0].numel());
+    }
+  }
+  if (!reference) return;
+  std::vector<std::int64_t> empty_shape = reference->data.sampleShape();
+  empty_shape.insert(empty_shape.begin(), 0);
+  for (LeafUser& user : users)
+    if (user.data.size() == 0) user.data = {torch::empty(empty_shape), torch::empty({0}, torch::kInt64)};
+}
+
 }  // namespace
 
 LeafFile readLeafJson(const std::string& path, const std::vector<std::int64_t>& sample_shape) {
+  if (std::filesystem::is_directory(path)) throw Error("LEAF JSON file '{}' is a directory; it must be a file", path);
   if (!std::filesystem::is_regular_file(path)) throw Error("LEAF JSON file '{}' does not exist", path);
   std::ifstream in(path);
   json root;
   try {
     root = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw Error("'{}' is not valid JSON: {}", path, e.what());
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers such as 1e400
+    throw Error("'{}' is not valid JSON: {}", path, excerpt(e.what(), 200));
   }
   if (!root.is_object() || !root.contains("users") || !root.contains("user_data"))
     throw Error("'{}' is not LEAF JSON: it needs \"users\" and \"user_data\" (and optionally \"num_samples\")", path);
@@ -107,7 +143,7 @@ LeafFile readLeafJson(const std::string& path, const std::vector<std::int64_t>& 
   for (std::size_t u = 0; u < users.size(); ++u) {
     if (!users[u].is_string()) throw Error("'{}': users[{}] must be a string", path, u);
     std::string name = users[u].get<std::string>();
-    std::string where = fmt::format("'{}' user '{}'", path, name);
+    std::string where = fmt::format("'{}' user '{}'", path, excerpt(name));
     if (!user_data.contains(name)) throw Error("{}: listed in \"users\" but missing from \"user_data\"", where);
     std::int64_t expected = -1;
     if (num_samples) {
@@ -119,6 +155,7 @@ LeafFile readLeafJson(const std::string& path, const std::vector<std::int64_t>& 
       out.characters = out.characters || record["x"][0].is_string();
     out.users.push_back({name, readUser(record, where, expected, sample_shape)});
   }
+  giveEveryUserOneShape(out.users, path);
   return out;
 }
 

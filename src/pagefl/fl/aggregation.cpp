@@ -44,8 +44,13 @@ std::optional<torch::Tensor> sampleWeightedAverage(const std::vector<ClientUpdat
   return sum.average();
 }
 
-std::optional<std::string> findUpdateDefect(const ClientUpdate& update, std::int64_t expected_size) {
-  if (!update.params.defined()) return std::nullopt;
+std::optional<std::string> findUpdateDefect(const ClientUpdate& update, std::int64_t expected_size,
+                                            bool params_required) {
+  if (!update.params.defined()) {
+    if (params_required) return fmt::format("it carries no model parameters (the model needs [{}])", expected_size);
+    if (!update.tensors.empty()) return std::string("it carries tensors but no model parameters");
+    return std::nullopt;
+  }
   if (update.params.dim() != 1 || update.params.numel() != expected_size)
     return fmt::format("its parameters have shape [{}] but the model needs [{}]",
                        fmt::join(update.params.sizes(), ", "), expected_size);
@@ -55,12 +60,12 @@ std::optional<std::string> findUpdateDefect(const ClientUpdate& update, std::int
   // Algorithm tensors (SCAFFOLD's control delta) are shaped as the model.
   for (const auto& [name, tensor] : update.tensors) {
     if (!tensor.defined() || tensor.dim() != 1 || tensor.numel() != expected_size)
-      return fmt::format("its tensor '{}' has shape [{}] but must have [{}]", name,
+      return fmt::format("its tensor '{}' has shape [{}] but must have [{}]", excerpt(name),
                          tensor.defined() ? fmt::format("{}", fmt::join(tensor.sizes(), ", ")) : "", expected_size);
-    if (!torch::isfinite(tensor).all().item<bool>()) return fmt::format("its tensor '{}' contains NaN or Inf", name);
+    if (!torch::isfinite(tensor).all().item<bool>()) return fmt::format("its tensor '{}' contains NaN or Inf", excerpt(name));
   }
   for (const auto& [name, value] : update.metrics)
-    if (!std::isfinite(value)) return fmt::format("its metric '{}' is {}", name, value);
+    if (!std::isfinite(value)) return fmt::format("its metric '{}' is {}", excerpt(name), value);
   return std::nullopt;
 }
 

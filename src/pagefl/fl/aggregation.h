@@ -38,8 +38,10 @@ torch::Tensor weightedAverage(const std::vector<torch::Tensor>& params, const st
 // nothing when no update carries parameters.
 std::optional<torch::Tensor> sampleWeightedAverage(const std::vector<ClientUpdate>& updates);
 
-// Why an update must not be aggregated, or nothing when it is sound: parameters of the wrong
-// size or with NaN/Inf values.
-std::optional<std::string> findUpdateDefect(const ClientUpdate& update, std::int64_t expected_size);
+// Why an update must not be aggregated, or nothing when it is sound: no parameters when
+// `params_required` (every algorithm but local-only training uploads a model), parameters or
+// tensors of the wrong size, NaN/Inf values.
+std::optional<std::string> findUpdateDefect(const ClientUpdate& update, std::int64_t expected_size,
+                                            bool params_required);
 
 }  // namespace pagefl

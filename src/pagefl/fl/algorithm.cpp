@@ -114,7 +114,7 @@ Algorithm makeAlgorithm(const Config& config) {
   if (name == "fedprox")
     return {std::make_unique<FedAvgServer>(),
             std::make_unique<FedAvgClient>(sgd, eval_batch, config.algorithm.fedprox_mu)};
-  if (name == "local") return {std::make_unique<FedAvgServer>(), std::make_unique<LocalOnlyClient>(sgd, eval_batch)};
+  if (name == "local") return {std::make_unique<LocalOnlyServer>(), std::make_unique<LocalOnlyClient>(sgd, eval_batch)};
   if (name == "fedavg-ft")
     return {std::make_unique<FedAvgServer>(),
             std::make_unique<FedAvgFineTuneClient>(sgd, fineTuneOptions(config), eval_batch)};

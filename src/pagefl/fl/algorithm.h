@@ -65,6 +65,8 @@ class ServerAlgorithm {
   // every update at once (PAGE's agent weighs them all together).
   virtual std::unique_ptr<UpdateFold> beginFold(std::int64_t /*round*/) { return nullptr; }
   const torch::Tensor& global() const { return global_; }
+  // Whether every upload must carry the model's parameters (local-only training uploads none).
+  virtual bool expectsModels() const { return true; }
   // G->S of the current global model when aggregate() already computed it (PAGE's reward does),
   // so that the engine need not evaluate it again.
   virtual std::optional<EvalResult> globalOnServer() const { return std::nullopt; }

@@ -11,12 +11,16 @@
 #include <sstream>
 
 #include "pagefl/core/error.h"
+#include "pagefl/core/sha256.h"
 
 namespace pagefl {
 namespace {
 // Archive entries become TorchScript attributes, which may not be Python keywords ("global");
 // a prefix with a slash keeps every name legal.
 constexpr std::string_view kEntryPrefix = "t/";
+// A sealed file: this line, the contents' SHA-256 in hex, a newline, the contents.
+constexpr std::string_view kSealMagic = "PAGEFL-SEALED-V1 ";
+constexpr std::size_t kSealHeaderBytes = kSealMagic.size() + 64 + 1;
 }  // namespace
 
 std::string serializeTensors(const NamedTensors& tensors) {
@@ -91,11 +95,33 @@ void writeFileAtomically(const std::string& path, const std::string& bytes) {
 }
 
 std::string readWholeFile(const std::string& path, const std::string& what) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw Error("{} '{}' is a directory; it must be a file", what, path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open {} '{}'", what, path);
   std::ostringstream bytes;
   bytes << in.rdbuf();
   return bytes.str();
+}
+
+void writeSealedFile(const std::string& path, const std::string& payload) {
+  std::string sealed;
+  sealed.reserve(kSealHeaderBytes + payload.size());
+  sealed.append(kSealMagic).append(sha256Hex(payload)).append("\n").append(payload);
+  writeFileAtomically(path, sealed);
+}
+
+std::string readSealedFile(const std::string& path, const std::string& what) {
+  std::string bytes = readWholeFile(path, what);
+  if (bytes.size() < kSealHeaderBytes || !std::string_view(bytes).starts_with(kSealMagic) ||
+      bytes[kSealHeaderBytes - 1] != '\n')
+    throw Error("{} '{}' is not a sealed pagefl state file (damaged, or written by an older pagefl)", what, path);
+  const std::string recorded = bytes.substr(kSealMagic.size(), 64);
+  bytes.erase(0, kSealHeaderBytes);
+  if (sha256Hex(bytes) != recorded)
+    throw Error("{} '{}' is damaged: its contents do not match the checksum written with them", what, path);
+  return bytes;
 }
 
 }  // namespace pagefl

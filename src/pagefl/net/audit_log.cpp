@@ -2,8 +2,9 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
+
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -88,37 +89,83 @@ class Statement {
   int index_ = 0;
 };
 
-sqlite3* openDatabase(const std::string& path, int flags) {
+sqlite3* openDatabase(const std::string& path, int flags, std::chrono::milliseconds busy_timeout) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     std::string reason = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     throw Error("cannot open the audit log '{}': {}", path, reason);
   }
-  sqlite3_busy_timeout(db, 5000);
+  sqlite3_busy_timeout(db, static_cast<int>(std::min<std::int64_t>(busy_timeout.count(), 1 << 30)));
   return db;
+}
+
+// The identity of the file at `path`, or nothing when there is none.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> fileIdentity(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return std::nullopt;
+  return std::pair<std::uint64_t, std::uint64_t>{info.st_dev, info.st_ino};
 }
 
 }  // namespace
 
-std::string sha256Hex(const std::string& bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    throw Error("SHA-256 failed (OpenSSL)");
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
-}
-
-AuditLog::AuditLog(const std::string& path) : path_(path) {
-  db_ = openDatabase(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX);
-  execute("PRAGMA journal_mode=WAL;");
-  execute("PRAGMA synchronous=FULL;");
-  execute(kSchema);
+AuditLog::AuditLog(const std::string& path, bool must_exist, std::chrono::milliseconds busy_timeout) : path_(path) {
+  if (std::filesystem::is_directory(path)) throw Error("the audit log '{}' is a directory; it must be a file", path);
+  if (must_exist && !std::filesystem::exists(path))
+    throw Error("the audit log '{}' is missing: restore it from a backup, or pass --new-audit-log to resume with a "
+                "new, empty log (the history of earlier rounds is then lost)",
+                path);
+  db_ = openDatabase(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, busy_timeout);
+  std::string integrity;
+  try {
+    Statement check(db_, "PRAGMA quick_check;");
+    if (check.step()) integrity = check.column(0);
+    if (integrity == "ok") {
+      execute("PRAGMA journal_mode=WAL;");
+      execute("PRAGMA synchronous=FULL;");
+      execute(kSchema);
+    }
+  } catch (const Error& e) {
+    sqlite3_close(db_);
+    throw Error("'{}' is not a pagefl audit log ({}): move it away or set deploy.run_dir", path, e.what());
+  }
+  if (integrity != "ok") {
+    sqlite3_close(db_);
+    throw Error("the audit log '{}' is damaged (SQLite: {:.80}): restore it from a backup", path, integrity);
+  }
+  const auto identity = fileIdentity(path);
+  if (!identity) throw Error("the audit log '{}' vanished as it was opened", path);
+  std::tie(device_, inode_) = *identity;
 }
 
 AuditLog::~AuditLog() { sqlite3_close(db_); }
+
+void AuditLog::checkStillThere() const {
+  const auto identity = fileIdentity(path_);
+  if (!identity) throw Error("the audit log '{}' was deleted while the server ran", path_);
+  if (identity->first != device_ || identity->second != inode_)
+    throw Error("the audit log '{}' was replaced by another file while the server ran", path_);
+}
+
+template <typename Write>
+void AuditLog::guarded(Write&& write) {
+  std::lock_guard lock(mutex_);
+  if (failed_) throw Error("{}", failure_);
+  try {
+    checkStillThere();
+    write();
+  } catch (const Error& e) {
+    failure_ = e.what();
+    failed_ = true;
+    throw;
+  }
+}
+
+std::optional<std::string> AuditLog::failure() const {
+  std::lock_guard lock(mutex_);
+  if (!failed_) return std::nullopt;
+  return failure_;
+}
 
 void AuditLog::execute(const std::string& sql) {
   char* message = nullptr;
@@ -131,55 +178,73 @@ void AuditLog::execute(const std::string& sql) {
 
 void AuditLog::recordUpdate(const std::string& client, std::int64_t round, std::int64_t bytes,
                             const std::string& sha256, const char* status, const std::string& reason) {
-  std::lock_guard lock(mutex_);
-  Statement(db_, "INSERT INTO updates(time, client, round, bytes, sha256, status, reason) VALUES (?,?,?,?,?,?,?)")
-      .bind(utcNow()).bind(client).bind(round).bind(bytes).bind(sha256).bind(std::string(status)).bind(reason)
-      .step();
+  guarded([&] {
+    Statement(db_, "INSERT INTO updates(time, client, round, bytes, sha256, status, reason) VALUES (?,?,?,?,?,?,?)")
+        .bind(utcNow()).bind(client).bind(round).bind(bytes).bind(sha256).bind(std::string(status)).bind(reason)
+        .step();
+  });
 }
 
 void AuditLog::applyRound(std::int64_t round, const std::string& model_sha256) {
-  std::lock_guard lock(mutex_);
-  Statement(db_, "UPDATE updates SET status = ?, model_sha256 = ? WHERE round = ? AND status = ?")
-      .bind(std::string(kApplied)).bind(model_sha256).bind(round).bind(std::string(kAccepted))
-      .step();
+  guarded([&] {
+    Statement(db_, "UPDATE updates SET status = ?, model_sha256 = ? WHERE round = ? AND status = ?")
+        .bind(std::string(kApplied)).bind(model_sha256).bind(round).bind(std::string(kAccepted))
+        .step();
+  });
 }
 
 void AuditLog::discardRound(std::int64_t round, const std::string& reason) {
-  std::lock_guard lock(mutex_);
-  Statement(db_, "UPDATE updates SET status = ?, reason = ? WHERE round = ? AND status = ?")
-      .bind(std::string(kDiscarded)).bind(reason).bind(round).bind(std::string(kAccepted))
-      .step();
+  guarded([&] {
+    Statement(db_, "UPDATE updates SET status = ?, reason = ? WHERE round = ? AND status = ?")
+        .bind(std::string(kDiscarded)).bind(reason).bind(round).bind(std::string(kAccepted))
+        .step();
+  });
 }
 
 void AuditLog::reconcileWithCheckpoint(std::int64_t checkpoint_round) {
-  std::lock_guard lock(mutex_);
-  Statement(db_, "UPDATE updates SET status = ?, reason = ? WHERE round > ? AND status IN (?, ?)")
-      .bind(std::string(kDiscarded))
-      .bind(fmt::format("the server restarted from its round-{} checkpoint; this round was run again", checkpoint_round))
-      .bind(checkpoint_round).bind(std::string(kAccepted)).bind(std::string(kApplied))
-      .step();
-  Statement(db_, "UPDATE models SET kind = kind || ' (discarded: server restarted)' WHERE round > ? AND kind NOT LIKE '%discarded%'")
-      .bind(checkpoint_round)
-      .step();
+  guarded([&] {
+    Statement(db_, "UPDATE updates SET status = ?, reason = ? WHERE round > ? AND status IN (?, ?)")
+        .bind(std::string(kDiscarded))
+        .bind(fmt::format("the server restarted from its round-{} checkpoint; this round was run again",
+                          checkpoint_round))
+        .bind(checkpoint_round).bind(std::string(kAccepted)).bind(std::string(kApplied))
+        .step();
+    Statement(db_, "UPDATE models SET kind = kind || ' (discarded: server restarted)' WHERE round > ? AND kind NOT "
+                   "LIKE '%discarded%'")
+        .bind(checkpoint_round)
+        .step();
+  });
 }
 
 void AuditLog::recordModel(std::int64_t round, const std::string& kind, const std::string& sha256,
                            std::int64_t bytes) {
-  std::lock_guard lock(mutex_);
-  Statement(db_, "INSERT INTO models(time, round, kind, sha256, bytes) VALUES (?,?,?,?,?)")
-      .bind(utcNow()).bind(round).bind(kind).bind(sha256).bind(bytes)
-      .step();
+  guarded([&] {
+    Statement(db_, "INSERT INTO models(time, round, kind, sha256, bytes) VALUES (?,?,?,?,?)")
+        .bind(utcNow()).bind(round).bind(kind).bind(sha256).bind(bytes)
+        .step();
+  });
 }
 
 void AuditLog::recordEvent(const std::string& kind, const std::string& detail) {
-  std::lock_guard lock(mutex_);
-  Statement(db_, "INSERT INTO events(time, kind, detail) VALUES (?,?,?)").bind(utcNow()).bind(kind).bind(detail).step();
+  guarded([&] {
+    Statement(db_, "INSERT INTO events(time, kind, detail) VALUES (?,?,?)").bind(utcNow()).bind(kind).bind(detail).step();
+  });
+}
+
+std::optional<std::string> AuditLog::aggregatedModel(std::int64_t round) {
+  std::optional<std::string> sha256;
+  guarded([&] {
+    Statement query(db_, "SELECT sha256 FROM models WHERE round = ? AND kind = 'aggregated' ORDER BY id DESC LIMIT 1");
+    query.bind(round);
+    if (query.step()) sha256 = query.column(0);
+  });
+  return sha256;
 }
 
 std::string queryAudit(const std::string& path, const AuditQuery& query) {
   if (!std::filesystem::exists(path))
     throw Error("no audit log at '{}': it is audit.sqlite in the server's run directory", path);
-  sqlite3* db = openDatabase(path, SQLITE_OPEN_READONLY);
+  sqlite3* db = openDatabase(path, SQLITE_OPEN_READONLY, std::chrono::seconds(5));
   std::string out;
   try {
     std::string sql;

@@ -3,16 +3,18 @@
 // published with its hash, and the server's own events (start, resume, stop).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
 
+#include "pagefl/core/sha256.h"
+
 struct sqlite3;
 
 namespace pagefl::net {
-
-std::string sha256Hex(const std::string& bytes);
 
 // An update's fate: accepted on arrival, applied when its round is aggregated; discarded when
 // its round was repeated or lost to a server restart; rejected on arrival with a reason.
@@ -21,10 +23,15 @@ inline constexpr const char* kApplied = "applied";
 inline constexpr const char* kRejected = "rejected";
 inline constexpr const char* kDiscarded = "discarded";
 
+// Every write checks first that the file it opened is still the one at its path, so that a log
+// deleted or replaced under a running server is noticed rather than written into the void. A
+// locked database is waited for up to `busy_timeout`. A write that fails leaves the log failed:
+// later writes throw at once, and failure() says why, for the server to stop on.
 class AuditLog {
  public:
-  // Opens or creates the database. Throws pagefl::Error when it cannot.
-  explicit AuditLog(const std::string& path);
+  // Opens the database, creating it unless `must_exist`, and checks its integrity. Throws
+  // pagefl::Error when it cannot, or when the file is damaged or not a pagefl audit log.
+  AuditLog(const std::string& path, bool must_exist, std::chrono::milliseconds busy_timeout);
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
@@ -40,13 +47,26 @@ class AuditLog {
   void reconcileWithCheckpoint(std::int64_t checkpoint_round);
   void recordModel(std::int64_t round, const std::string& kind, const std::string& sha256, std::int64_t bytes);
   void recordEvent(const std::string& kind, const std::string& detail);
+  // The SHA-256 of the model aggregated in `round`, as recorded (nothing when none was).
+  std::optional<std::string> aggregatedModel(std::int64_t round);
+
+  // Why the log can no longer be written, or nothing while it can.
+  std::optional<std::string> failure() const;
+  bool failed() const { return failed_; }
 
  private:
   void execute(const std::string& sql);
+  // Runs `write` under the lock after checking the file is still ours; a failure is kept.
+  template <typename Write>
+  void guarded(Write&& write);
+  void checkStillThere() const;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::uint64_t device_ = 0, inode_ = 0;  // the file opened, to notice its deletion or replacement
+  std::atomic<bool> failed_ = false;
+  std::string failure_;
 };
 
 struct AuditQuery {

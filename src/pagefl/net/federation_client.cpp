@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "pagefl/core/directories.h"
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
 #include "pagefl/core/runtime.h"
@@ -49,6 +50,7 @@ void check(const grpc::Status& status, const char* what) {
     case grpc::StatusCode::ABORTED:  // the server restarted and wants this site to join again
     case grpc::StatusCode::CANCELLED:
     case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:  // the server is busy buffering other uploads
       throw Unreachable("{}", detail);
     default:
       throw Error("the server refused this site: {}", detail);
@@ -90,18 +92,28 @@ std::string siteFile(const ClientState& state, const SavedUpdate& saved) {
   return serializeTensors(file);
 }
 
+constexpr const char* kDamagedStateFix =
+    "restore it from a backup, or delete it to start this site afresh (its personal state is then lost)";
+
 SavedUpdate readSiteFile(const std::string& path, ClientState& state) {
   const std::string what = "the site's state '" + path + "'";
-  NamedTensors file = deserializeTensors(readWholeFile(path, what), what);
+  NamedTensors file;
+  try {
+    file = deserializeTensors(readSealedFile(path, what), what);
+  } catch (const Error& e) {
+    throw Error("{}: {}", e.what(), kDamagedStateFix);
+  }
   NamedTensors saved_state;
   for (auto& [key, tensor] : file)
     if (key.starts_with(kStatePrefix)) saved_state[key.substr(kStatePrefix.size())] = tensor;
   state.restore(saved_state);
   SavedUpdate saved;
-  saved.round = requireTensor(file, "update/round", what).item<std::int64_t>();
+  const torch::Tensor& round = requireTensor(file, "update/round", what);
+  if (round.numel() != 1) throw Error("{} is corrupt (its saved round): {}", what, kDamagedStateFix);
+  saved.round = round.item<std::int64_t>();
   saved.global_sha256 = tensorBytes(requireTensor(file, "update/global_sha256", what));
   if (!saved.wire.header.ParseFromString(tensorBytes(requireTensor(file, "update/header", what))))
-    throw Error("{} is corrupt (its saved update); delete it to start this site afresh", what);
+    throw Error("{} is corrupt (its saved update): {}", what, kDamagedStateFix);
   saved.wire.payload = tensorBytes(requireTensor(file, "update/payload", what));
   return saved;
 }
@@ -123,7 +135,7 @@ class SiteRunner {
     if (data_.train.size() == 0) throw Error("--data '{}': site '{}' has no training samples", options.data_path, options.id);
     spdlog::info("site '{}': {} train and {} test samples ({}, {})", options.id, data_.train.size(), data_.test.size(),
                  data_.format, options.data_path);
-    fs::create_directories(fs::path(state_path_).parent_path());
+    ensureDirectory(fs::path(state_path_).parent_path().string(), "the site's state directory (--state)");
     grpc::ChannelArguments arguments;
     arguments.SetMaxReceiveMessageSize(kMaxWireMessageBytes);
     stub_ = wire::Federation::NewStub(
@@ -221,7 +233,7 @@ class SiteRunner {
       ClientUpdate update = algorithm_->client->run(message, context);
       update.round = message.round;
       saved_ = {message.round, global_sha256, encodeUpdate(update, options_.id)};
-      writeFileAtomically(state_path_, siteFile(state_, saved_));
+      writeSealedFile(state_path_, siteFile(state_, saved_));
     }
     if (const std::int64_t stall = stallRound(); stall > 0 && message.round >= stall) {
       spdlog::warn("test hook: stalling in round {} (PAGEFL_TEST_STALL_AT_ROUND)", message.round);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "pagefl/core/directories.h"
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
 #include "pagefl/core/runtime.h"
@@ -94,7 +95,7 @@ class DeployedRun {
         coordinator_(config_.deploy.clients,
                      std::chrono::milliseconds(static_cast<std::int64_t>(config_.deploy.client_timeout_s * 1000))) {
     checkDeployable(config_);
-    fs::create_directories(run_dir_);
+    ensureDirectory(run_dir_, "the run directory (deploy.run_dir, or run.output_dir/run.name)");
     const bool has_checkpoint = fs::exists(checkpointPath(run_dir_));
     if (options.resume && !has_checkpoint)
       throw Error("--resume: '{}' holds no checkpoint; start without --resume", run_dir_);
@@ -115,8 +116,14 @@ class DeployedRun {
     algorithm_.server->initialise(initialParameters(pool_->replica(0).layout(), config_.model.init,
                                                     streams_.torchGenerator(Purpose::ModelInit)),
                                   static_cast<std::int64_t>(config_.deploy.clients.size()));
-    audit_ = std::make_unique<AuditLog>((fs::path(run_dir_) / "audit.sqlite").string());
-    if (options.resume) restore();
+    const std::string audit_path = (fs::path(run_dir_) / "audit.sqlite").string();
+    if (options.new_audit_log && !options.resume) throw Error("--new-audit-log is for --resume only");
+    if (options.new_audit_log && fs::exists(audit_path))
+      throw Error("--new-audit-log: '{}' exists; it is kept, so resume without --new-audit-log", audit_path);
+    audit_ = std::make_unique<AuditLog>(
+        audit_path, options.resume && !options.new_audit_log,
+        std::chrono::milliseconds(static_cast<std::int64_t>(config_.deploy.audit_timeout_s * 1000)));
+    if (options.resume) restore(options.new_audit_log);
     // Updates of rounds past the checkpoint (all of them, when a run that never checkpointed is
     // started again) never reached a kept model: their rounds run again.
     audit_->reconcileWithCheckpoint(completed_);
@@ -126,9 +133,14 @@ class DeployedRun {
   }
 
   int run() {
-    ServiceSettings settings{config_.deploy.tls, configForSites(config_), model_size_, num_classes_,
+    ServiceSettings settings{config_.deploy.tls,
+                             configForSites(config_),
+                             model_size_,
+                             num_classes_,
                              server_test_.sampleShape(),
-                             static_cast<std::int64_t>(config_.deploy.max_update_mb * (1 << 20))};
+                             static_cast<std::int64_t>(config_.deploy.max_update_mb * (1 << 20)),
+                             static_cast<std::int64_t>(config_.deploy.max_buffered_mb * (1 << 20)),
+                             algorithm_.server->expectsModels()};
     FederationService service(settings, coordinator_, *audit_);
     grpc::ServerBuilder builder;
     int port = 0;
@@ -146,8 +158,17 @@ class DeployedRun {
                  config_.deploy.tls ? "mutual TLS" : "PLAINTEXT: for local tests only", run_dir_);
 
     std::int64_t round = completed_ + 1;
-    while (round <= config_.run.rounds && !signals_.stop) {
-      if (runRound(round)) ++round;
+    try {
+      while (round <= config_.run.rounds && !signals_.stop) {
+        if (runRound(round)) ++round;
+      }
+    } catch (const Error& e) {
+      // The audit log failed (deleted, damaged, locked past deploy.audit_timeout_s) or a round
+      // could not be recorded: stop serving rather than run on without a record.
+      server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      throw Error("{}; the server stopped after round {} (its last checkpoint is round {}). Fix the cause, then "
+                  "continue with: pagefl server --config {} --resume",
+                  e.what(), completed_, last_checkpoint_, config_path_);
     }
     if (signals_.stop) {
       spdlog::warn("received SIGINT or SIGTERM: checkpointing and stopping");
@@ -166,12 +187,24 @@ class DeployedRun {
   }
 
  private:
-  void restore() {
-    ServerCheckpoint checkpoint = loadCheckpoint(checkpointPath(run_dir_));
+  void restore(bool new_audit_log) {
+    const std::string path = checkpointPath(run_dir_);
+    ServerCheckpoint checkpoint = loadCheckpoint(path, config_.run.rounds, model_size_);
     if (checkpoint.config_toml != toToml(config_))
       throw Error("the config differs from the one the checkpoint in '{}' ran with ({}); resume with the same "
                   "config and overrides",
                   run_dir_, (fs::path(run_dir_) / "config.toml").string());
+    if (checkpoint.round == config_.run.rounds)
+      throw Error("the run in '{}' finished all {} rounds; there is nothing to resume", run_dir_, checkpoint.round);
+    // The audit log recorded the model of every completed round: a checkpoint that disagrees with
+    // it is not the state the run reached, whatever its checksum says.
+    const std::string global_sha = sha256Hex(parameterBytes(checkpoint.server_state.at("global")));
+    const std::optional<std::string> audited = audit_->aggregatedModel(checkpoint.round);
+    if (checkpoint.round > 0 && !new_audit_log && audited != global_sha)
+      throw Error("the checkpoint '{}' holds a round-{} model that {}: restore the checkpoint from a backup, or start "
+                  "afresh in another run directory",
+                  path, checkpoint.round,
+                  audited ? "differs from the one the audit log recorded" : "the audit log never recorded");
     algorithm_.server->loadState(checkpoint.server_state);
     completed_ = last_checkpoint_ = checkpoint.round;
     spdlog::info("resumed from the checkpoint of round {}", completed_);
@@ -225,8 +258,9 @@ class DeployedRun {
 
     coordinator_.waitForUpdates(
         started + std::chrono::milliseconds(static_cast<std::int64_t>(config_.deploy.round_deadline_s * 1000)),
-        signals_.stop);
+        [&] { return signals_.stop || audit_->failed(); });
     ClosedRound closed = coordinator_.closeRound();
+    if (auto failure = audit_->failure()) throw Error("{}", *failure);
     if (signals_.stop) {
       audit_->discardRound(round, "the server was stopped before the round completed");
       return false;

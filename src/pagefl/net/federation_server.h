@@ -12,6 +12,9 @@ struct ServerOptions {
   std::string config_path;
   std::vector<std::string> overrides;
   bool resume = false;
+  // With --resume and no audit log in the run directory: start a new, empty one (the record of
+  // earlier rounds is then lost) instead of refusing.
+  bool new_audit_log = false;
 };
 
 // Runs until the last round or SIGINT/SIGTERM. Returns the process exit code.

@@ -8,6 +8,7 @@
 #include "pagefl/net/audit_log.h"
 #include "pagefl/net/proto/federation.grpc.pb.h"
 #include "pagefl/net/round_coordinator.h"
+#include "pagefl/net/upload_budget.h"
 
 namespace pagefl::net {
 
@@ -18,12 +19,17 @@ struct ServiceSettings {
   std::int64_t num_classes = 0;
   std::vector<std::int64_t> sample_shape;
   std::int64_t max_update_bytes = 0;
+  std::int64_t max_buffered_bytes = 0;  // across all concurrent uploads
+  bool uploads_carry_model = true;      // false for local-only training, whose sites upload no model
 };
 
 class FederationService final : public wire::Federation::Service {
  public:
   FederationService(ServiceSettings settings, RoundCoordinator& coordinator, AuditLog& audit)
-      : settings_(std::move(settings)), coordinator_(coordinator), audit_(audit) {}
+      : settings_(std::move(settings)),
+        coordinator_(coordinator),
+        audit_(audit),
+        budget_(settings_.max_buffered_bytes) {}
 
   grpc::Status Join(grpc::ServerContext* context, const wire::JoinRequest* request, wire::JoinReply* reply) override;
   grpc::Status FetchRound(grpc::ServerContext* context, const wire::FetchRequest* request,
@@ -37,10 +43,15 @@ class FederationService final : public wire::Federation::Service {
   grpc::Status refuseUpdate(const std::string& client, std::int64_t client_index, std::int64_t round,
                             std::int64_t bytes, const std::string& sha256, const std::string& reason,
                             wire::SubmitReply* reply);
+  // Reads, checks and offers one update stream; SubmitUpdate catches what it throws.
+  grpc::Status receiveUpdate(grpc::ServerContext& context, grpc::ServerReader<wire::Chunk>& reader,
+                             wire::SubmitReply& reply, std::int64_t& client, std::int64_t& round, std::string& name,
+                             std::int64_t& bytes);
 
   ServiceSettings settings_;
   RoundCoordinator& coordinator_;
   AuditLog& audit_;
+  UploadBudget budget_;
 };
 
 }  // namespace pagefl::net

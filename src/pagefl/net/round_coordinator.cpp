@@ -70,19 +70,21 @@ bool RoundCoordinator::isParticipant(std::int64_t client) const {
   return std::binary_search(participants_.begin(), participants_.end(), client);
 }
 
-void RoundCoordinator::waitForUpdates(Clock::time_point deadline, const std::atomic<bool>& stop) {
+void RoundCoordinator::waitForUpdates(Clock::time_point deadline, const std::function<bool()>& stop) {
   std::unique_lock lock(mutex_);
-  while (!allSubmitted() && !stop && Clock::now() < deadline)
+  while (!allSubmitted() && !stop() && Clock::now() < deadline)
     changed_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)));
 }
 
 ClosedRound RoundCoordinator::closeRound() {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return pending_.empty(); });
   open_ = false;
   ClosedRound closed;
   for (std::int64_t client : participants_)
     if (!accepted_.count(client)) closed.stragglers.push_back(client);
-  for (auto& [client, update] : accepted_) closed.updates.push_back(std::move(update));
+  closed_accepted_.clear();
+  for (auto& [client, update] : accepted_) closed.updates.push_back(std::move(update)), closed_accepted_.insert(client);
   closed.rejected = std::move(rejected_);
   accepted_.clear();
   rejected_.clear();
@@ -113,16 +115,31 @@ Assignment RoundCoordinator::fetch(std::int64_t client, std::chrono::millisecond
 }
 
 std::optional<std::string> RoundCoordinator::offer(ClientUpdate update, const std::function<void()>& on_accept) {
-  std::lock_guard lock(mutex_);
-  sites_[static_cast<std::size_t>(update.client)].last_seen = Clock::now();
-  if (done_) return std::string("the run is complete");
-  if (!open_ || update.round != round_)
-    return fmt::format("it is for round {}, but {}", update.round,
-                       open_ ? fmt::format("round {} is open", round_) : std::string("no round is open (deadline passed)"));
-  if (!isParticipant(update.client)) return fmt::format("this site was not sampled for round {}", round_);
-  if (accepted_.count(update.client)) return fmt::format("this site's round-{} update was already accepted", round_);
-  on_accept();
   const std::int64_t client = update.client;
+  {
+    std::lock_guard lock(mutex_);
+    sites_[static_cast<std::size_t>(client)].last_seen = Clock::now();
+    if (done_) return std::string("the run is complete");
+    if (update.round == round_ && (accepted_.count(client) || pending_.count(client) ||
+                                   (!open_ && closed_accepted_.count(client))))
+      return fmt::format("this site's round-{} update was already accepted", round_);
+    if (!open_ || update.round != round_)
+      return fmt::format("it is for round {}, but {}", update.round,
+                         open_ ? fmt::format("round {} is open", round_)
+                               : fmt::format("round {} is closed and the next is not open yet", round_));
+    if (!isParticipant(client)) return fmt::format("this site was not sampled for round {}", round_);
+    pending_.insert(client);
+  }
+  try {
+    on_accept();
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    pending_.erase(client);
+    changed_.notify_all();
+    throw;
+  }
+  std::lock_guard lock(mutex_);
+  pending_.erase(client);
   accepted_[client] = std::move(update);
   changed_.notify_all();
   return std::nullopt;

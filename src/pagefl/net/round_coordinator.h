@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,8 +55,10 @@ class RoundCoordinator {
   // The round loop.
   void openRound(std::int64_t round, std::vector<std::int64_t> participants,
                  std::shared_ptr<const WireMessage> message);
-  // Returns once every participant has an accepted update, at `deadline`, or when `stop` is set.
-  void waitForUpdates(Clock::time_point deadline, const std::atomic<bool>& stop);
+  // Returns once every participant has an accepted update, at `deadline`, or when `stop()`
+  // says so (it is asked every 200 ms).
+  void waitForUpdates(Clock::time_point deadline, const std::function<bool()>& stop);
+  // Waits for updates still being accepted (their audit writes), then closes the round.
   ClosedRound closeRound();
   void finish();
 
@@ -63,7 +66,9 @@ class RoundCoordinator {
   Assignment fetch(std::int64_t client, std::chrono::milliseconds patience);
   // Takes a sound update for the open round, calling `on_accept` before the round loop can see
   // it (so the audit log records it before the round is aggregated); returns why it is refused
-  // otherwise.
+  // otherwise. `on_accept` runs outside the coordinator's lock, so a slow audit write stalls no
+  // other site; the update is held as pending meanwhile, and the round does not close without
+  // it. When `on_accept` throws, the update is dropped and the exception passes on.
   std::optional<std::string> offer(ClientUpdate update, const std::function<void()>& on_accept);
   // Notes a refused update in the open round's record (when it is for the open round).
   void noteRejected(std::int64_t client, std::int64_t round, const std::string& reason);
@@ -83,6 +88,8 @@ class RoundCoordinator {
   std::vector<std::int64_t> participants_;
   std::shared_ptr<const WireMessage> message_;
   std::map<std::int64_t, ClientUpdate> accepted_;
+  std::set<std::int64_t> pending_;  // being accepted: their audit writes are under way
+  std::set<std::int64_t> closed_accepted_;  // of the round last closed, to name a late duplicate
   std::vector<RejectedUpdate> rejected_;
 };
 

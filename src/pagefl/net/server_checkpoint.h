@@ -21,8 +21,11 @@ struct ServerCheckpoint {
 };
 
 std::string checkpointPath(const std::string& run_dir);
+// A sealed file (state_archive.h): damage is refused on load.
 void saveCheckpoint(const std::string& path, const ServerCheckpoint& checkpoint);
-// Throws pagefl::Error for a missing, corrupt or foreign file.
-ServerCheckpoint loadCheckpoint(const std::string& path);
+// Throws pagefl::Error for a missing, damaged or foreign file, and for contents no run of
+// `rounds` rounds over a model of `model_size` parameters could have written (a round out of
+// range, a global model of another size, NaN or Inf anywhere).
+ServerCheckpoint loadCheckpoint(const std::string& path, std::int64_t rounds, std::int64_t model_size);
 
 }  // namespace pagefl::net

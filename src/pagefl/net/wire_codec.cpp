@@ -18,6 +18,8 @@ constexpr const char* kGlobal = "global";
 constexpr const char* kParams = "params";
 // Algorithm tensors (a control variate, say) travel as "tensor/<name>" beside the model.
 constexpr std::string_view kNamedTensor = "tensor/";
+// More dimensions than any model's tensor has: a header beyond it is malformed.
+constexpr int kMaxTensorRank = 8;
 
 void appendTensor(WireMessage& wire, const std::string& name, const torch::Tensor& tensor) {
   if (!tensor.defined()) return;
@@ -32,17 +34,25 @@ NamedTensors readTensors(const WireMessage& wire) {
   NamedTensors tensors;
   std::size_t offset = 0;
   for (const wire::TensorSpec& spec : wire.header.tensors()) {
+    const std::string name = excerpt(spec.name());
+    if (spec.shape_size() > kMaxTensorRank)
+      throw Error("tensor '{}' has {} dimensions; at most {} are allowed", name, spec.shape_size(), kMaxTensorRank);
     std::vector<std::int64_t> shape(spec.shape().begin(), spec.shape().end());
-    std::int64_t count = 1;
+    // Counted against the bytes that actually remain, so that no product can overflow.
+    const std::size_t remaining = (wire.payload.size() - offset) / sizeof(float);
+    std::size_t count = 1;
+    bool empty = false;
     for (std::int64_t size : shape) {
-      if (size < 0 || size > (std::int64_t{1} << 40)) throw Error("tensor '{}' has an impossible shape", spec.name());
-      count *= size;
+      if (size < 0) throw Error("tensor '{}' has a negative dimension ({})", name, size);
+      empty = empty || size == 0;
+      if (!empty && count > remaining / static_cast<std::size_t>(size))
+        throw Error("tensor '{}' of shape [{}] is larger than the {} bytes of payload left", name,
+                    excerpt(fmt::format("{}", fmt::join(shape, ", "))), wire.payload.size() - offset);
+      if (!empty) count *= static_cast<std::size_t>(size);
     }
-    const auto bytes = static_cast<std::size_t>(count) * sizeof(float);
-    if (offset + bytes > wire.payload.size())
-      throw Error("tensor '{}' of shape [{}] needs {} bytes beyond the {} received", spec.name(), fmt::join(shape, ", "),
-                  bytes, wire.payload.size() - offset);
-    if (tensors.count(spec.name())) throw Error("tensor '{}' appears twice", spec.name());
+    if (empty) count = 0;
+    const std::size_t bytes = count * sizeof(float);
+    if (tensors.count(spec.name())) throw Error("tensor '{}' appears twice", name);
     torch::Tensor tensor = torch::empty(shape, torch::kFloat32);
     std::memcpy(tensor.data_ptr(), wire.payload.data() + offset, bytes);
     tensors[spec.name()] = tensor;
@@ -113,7 +123,7 @@ ClientUpdate decodeUpdate(const WireMessage& wire, std::int64_t client_index) {
     } else if (name.starts_with(kNamedTensor)) {
       update.tensors[name.substr(kNamedTensor.size())] = tensor;
     } else {
-      throw Error("unknown tensor '{}' (expected 'params' or 'tensor/<name>')", name);
+      throw Error("unknown tensor '{}' (expected 'params' or 'tensor/<name>')", excerpt(name));
     }
   }
   return update;

@@ -1,11 +1,17 @@
 #include "pagefl/nn/models.h"
 
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include "pagefl/core/error.h"
+#include "pagefl/core/runtime.h"
 
 namespace pagefl {
 namespace {
+
+// Copies of the parameters one replica keeps while training: the weights, their gradients, the
+// momentum, and the global model it started from.
+constexpr double kCopiesPerReplica = 4;
 
 std::int64_t product(const std::vector<std::int64_t>& dims) {
   std::int64_t p = 1;
@@ -163,11 +169,33 @@ class CharLstm final : public Network {
   torch::nn::Linear fc_;
 };
 
+// The parameters of a dense stack inputs -> widths... -> classes, in double so that no width
+// overflows the count.
+double denseParameters(std::int64_t inputs, const std::vector<std::int64_t>& widths, std::int64_t classes) {
+  double count = 0, width = static_cast<double>(inputs);
+  for (std::int64_t next : widths) count += (width + 1) * static_cast<double>(next), width = static_cast<double>(next);
+  return count + (width + 1) * static_cast<double>(classes);
+}
+
+// A model whose parameters, gradients and optimiser state alone would not fit in memory is
+// refused before LibTorch tries to allocate it.
+void requireDenseModelFits(const ModelSpec& spec, std::int64_t inputs) {
+  const std::vector<std::int64_t> widths = spec.name == "mlp" ? spec.hidden : std::vector<std::int64_t>{};
+  const double bytes = denseParameters(inputs, widths, spec.num_classes) * sizeof(float) * kCopiesPerReplica;
+  if (bytes > static_cast<double>(physicalMemoryBytes()))
+    throw Error("model.name = \"{}\" with model.hidden = [{}] over {} inputs and {} classes needs about {:.1f} GB per "
+                "replica (parameters, gradients, momentum, the global copy), more than this machine's {:.1f} GB: "
+                "use smaller widths",
+                spec.name, excerpt(fmt::format("{}", fmt::join(widths, ", "))), inputs, spec.num_classes, bytes / 1e9,
+                static_cast<double>(physicalMemoryBytes()) / 1e9);
+}
+
 }  // namespace
 
 std::shared_ptr<Network> makeNetwork(const ModelSpec& spec) {
   const std::int64_t inputs = product(spec.sample_shape);
   if (spec.num_classes < 2) throw Error("the data has {} classes; a classifier needs at least 2", spec.num_classes);
+  if (spec.name == "logreg" || spec.name == "mlp") requireDenseModelFits(spec, inputs);
   if (spec.name == "logreg") return std::make_shared<LogisticRegression>(inputs, spec.num_classes);
   if (spec.name == "mlp") return std::make_shared<Mlp>(inputs, spec.hidden, spec.num_classes);
   if (spec.name == "cnn" || spec.name == "cnn-gn") {

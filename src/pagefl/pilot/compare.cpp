@@ -7,6 +7,7 @@
 #include <fstream>
 #include <optional>
 
+#include "pagefl/core/directories.h"
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
 #include "pagefl/data/federated_dataset.h"
@@ -154,7 +155,7 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
   outcome.directory = options.output_dir.empty()
                           ? (fs::path(base.run.output_dir) / (base.run.name + "-compare")).string()
                           : options.output_dir;
-  fs::create_directories(outcome.directory);
+  ensureDirectory(outcome.directory, "the results directory (--output)");
   writeText(fs::path(outcome.directory) / "compare.toml", toToml(base));
 
   std::optional<FederatedDataset> data;  // built on the first run that needs it

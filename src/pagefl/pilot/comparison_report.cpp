@@ -15,6 +15,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "pagefl/core/directories.h"
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
 #include "pagefl/pilot/compare.h"
@@ -182,7 +183,7 @@ std::optional<Chart> clientHeatmap(const fs::path& dir, const Run& run, const st
 
 std::string writeComparisonReport(const std::string& directory, const std::vector<ComparisonRow>& rows) {
   const fs::path root(directory), dir = root / "report";
-  fs::create_directories(dir);
+  ensureDirectory(dir.string(), "the report directory");
   const std::vector<Run> runs = finishedRuns(root);
   std::vector<std::string> algorithms;
   for (const ComparisonRow& row : rows) algorithms.push_back(row.algorithm);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pagefl/core/directories.h"
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
 
@@ -57,7 +58,7 @@ bool reusableRunOf(const std::string& directory, const Config& config) {
     const std::string saved((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (saved == toToml(config)) return true;
     const fs::path replaced = run_dir.parent_path() / "replaced";
-    fs::create_directories(replaced);
+    ensureDirectory(replaced.string(), "the directory of replaced runs");
     fs::path aside = replaced / run_dir.filename();
     for (int k = 2; fs::exists(aside); ++k) aside = replaced / (run_dir.filename().string() + "-" + std::to_string(k));
     fs::rename(run_dir, aside);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "pagefl/core/directories.h"
 #include "pagefl/core/error.h"
 #include "pagefl/fl/streams.h"
 #include "pagefl/report/client_aggregates.h"
@@ -17,9 +18,7 @@ namespace fs = std::filesystem;
 std::string freshDirectory(const std::string& parent, const std::string& name) {
   fs::path candidate = fs::path(parent) / name;
   for (int suffix = 2; fs::exists(candidate); ++suffix) candidate = fs::path(parent) / fmt::format("{}-{}", name, suffix);
-  std::error_code error;
-  fs::create_directories(candidate, error);
-  if (error) throw Error("cannot create run directory '{}': {} (check run.output_dir)", candidate.string(), error.message());
+  ensureDirectory(candidate.string(), "the run directory (run.output_dir)");
   return candidate.string();
 }
 
@@ -75,9 +74,7 @@ RunRecorder::RunRecorder(const Config& config)
 
 RunRecorder::RunRecorder(const Config& config, const std::string& directory, std::int64_t resume_after_round)
     : directory_(directory) {
-  std::error_code error;
-  fs::create_directories(directory_, error);
-  if (error) throw Error("cannot create run directory '{}': {}", directory_, error.message());
+  ensureDirectory(directory_, "the run directory");
   std::vector<json> rounds, timing;
   rounds_ = reopenUpTo(directory_, "rounds.jsonl", resume_after_round, &rounds);
   clients_ = reopenUpTo(directory_, "clients.jsonl", resume_after_round);

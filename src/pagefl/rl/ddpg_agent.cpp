@@ -158,19 +158,20 @@ void DdpgAgent::load(std::istream& in) {
     get("actor_optimizer", *actor_optimizer_);
     get("critic_optimizer", *critic_optimizer_);
     torch::Tensor cursor, epsilon, counters;
-    archive.read("replay_states", replay_.states());
-    archive.read("replay_actions", replay_.actions());
-    archive.read("replay_rewards", replay_.rewards());
-    archive.read("replay_next_states", replay_.nextStates());
+    TransitionBatch replay;
+    archive.read("replay_states", replay.states);
+    archive.read("replay_actions", replay.actions);
+    archive.read("replay_rewards", replay.rewards);
+    archive.read("replay_next_states", replay.next_states);
     archive.read("replay_cursor", cursor);
     archive.read("noise", noise_.state());
     archive.read("epsilon", epsilon);
     archive.read("counters", counters);
-    if (replay_.states().sizes() != torch::IntArrayRef{options_.replay_capacity, options_.state_dim} ||
-        replay_.actions().size(1) != options_.action_dim || noise_.state().numel() != options_.action_dim ||
-        actor_->fc1->weight.sizes() != torch::IntArrayRef{options_.hidden1, options_.state_dim})
-      throw Error("cannot restore a DDPG agent: the saved agent has other dimensions or replay capacity");
-    replay_.restoreCursor(cursor[0].item<std::int64_t>(), cursor[1].item<std::int64_t>());
+    if (noise_.state().numel() != options_.action_dim ||
+        actor_->fc1->weight.sizes() != torch::IntArrayRef{options_.hidden1, options_.state_dim} ||
+        cursor.numel() != 2 || epsilon.numel() != 1 || counters.numel() != 2)
+      throw Error("cannot restore a DDPG agent: the saved agent has other dimensions");
+    replay_.restore(std::move(replay), cursor[0].item<std::int64_t>(), cursor[1].item<std::int64_t>());
     epsilon_ = epsilon.item<double>();
     acts_ = counters[0].item<std::int64_t>();
     updates_ = counters[1].item<std::int64_t>();

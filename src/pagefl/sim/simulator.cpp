@@ -27,10 +27,10 @@ constexpr std::int64_t kFoldChunk = 64;
 // Sets aside updates that must not be aggregated (wrong size, NaN), logging each in the record.
 // Throws when none is left.
 std::vector<ClientUpdate> keepSoundUpdates(std::vector<ClientUpdate> updates, std::int64_t model_size,
-                                           RoundRecord& record) {
+                                           bool params_required, RoundRecord& record) {
   std::vector<ClientUpdate> sound;
   for (ClientUpdate& update : updates) {
-    if (auto defect = findUpdateDefect(update, model_size)) {
+    if (auto defect = findUpdateDefect(update, model_size, params_required)) {
       spdlog::warn("round {}: rejected the update of client {}: {}", record.round, update.client, *defect);
       record.rejected.push_back({update.client, *defect});
     } else {
@@ -210,7 +210,7 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
           updates[i] = algorithm.client->run(message, context);
         });
       }
-      std::vector<ClientUpdate> sound = keepSoundUpdates(std::move(updates), layout.size(), record);
+      std::vector<ClientUpdate> sound = keepSoundUpdates(std::move(updates), layout.size(), algorithm.server->expectsModels(), record);
       if (record.evaluated && config_.eval.personal_on_server)
         scorePersonalOnServer(sound, evaluator, fold ? nullptr : &scores);
       for (ClientUpdate& update : sound) {

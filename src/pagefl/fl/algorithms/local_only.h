@@ -6,8 +6,15 @@
 #pragma once
 
 #include "pagefl/fl/algorithm.h"
+#include "pagefl/fl/algorithms/fedavg.h"
 
 namespace pagefl {
+
+// FedAvg's server, which leaves the global model unchanged in rounds without uploads.
+class LocalOnlyServer final : public FedAvgServer {
+ public:
+  bool expectsModels() const override { return false; }
+};
 
 class LocalOnlyClient final : public ClientAlgorithm {
  public:

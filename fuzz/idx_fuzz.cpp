@@ -1,0 +1,9 @@
+// The IDX reader (MNIST, Fashion-MNIST), on raw bytes; gzip is exercised through the seed corpus.
+#include "fuzz_support.h"
+#include "pagefl/data/idx_reader.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string path = pagefl::fuzz::asFile(data, size, ".idx");
+  pagefl::fuzz::refusedOnlyWithErrors([&] { pagefl::readIdx(path); });
+  return 0;
+}
