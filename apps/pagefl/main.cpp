@@ -11,6 +11,7 @@
 #include "pagefl/core/error.h"
 #include "pagefl/core/runtime.h"
 #include "pagefl/data/federated_dataset.h"
+#include "pagefl/fl/attack.h"
 #include "pagefl/net/audit_log.h"
 #include "pagefl/net/federation_client.h"
 #include "pagefl/net/federation_server.h"
@@ -207,6 +208,10 @@ int main(int argc, char** argv) {
   client->add_option("--cert", client_options.tls.cert, "PEM file of this site's certificate");
   client->add_option("--key", client_options.tls.key, "PEM file of this site's private key");
   client->add_flag("--insecure", insecure, "plaintext, for a server with deploy.tls = false (local tests only)");
+  std::string attack;
+  client->add_option("--attack", attack,
+                     "drill: poison every update this site sends (scale:F, sign-flip:F or random:F) to test the "
+                     "server's [robust] defences");
   client->add_option("--give-up-after", client_options.give_up_s, "seconds of an unreachable server before stopping")
       ->check(CLI::PositiveNumber);
 
@@ -245,6 +250,7 @@ int main(int argc, char** argv) {
     if (server->parsed()) return net::runServer(server_options);
     if (client->parsed()) {
       client_options.tls.enabled = !insecure;
+      if (!attack.empty()) client_options.attack = parseAttack(attack);
       return net::runClient(client_options);
     }
     if (report->parsed()) return reportRuns(report_dir);

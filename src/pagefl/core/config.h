@@ -177,6 +177,23 @@ struct DeployConfig {
   std::string run_dir;  // empty: <run.output_dir>/<run.name>
 };
 
+// The server's defences against poisoned updates (pagefl's; see fl/robust_aggregation.h).
+struct RobustConfig {
+  std::string rule = "mean";     // mean | median | trimmed-mean | krum
+  double trim_fraction = 0.1;    // trimmed-mean: share cut from each end, per coordinate
+  std::int64_t byzantine = 1;    // krum: attackers tolerated
+  std::int64_t krum_select = 0;  // multi-Krum: updates averaged (0: n - byzantine)
+  double max_update_norm = 0;    // refuse updates farther than this from the global model (0: off)
+  double norm_factor = 0;        // clip updates to this many times the round's median distance (0: off)
+};
+
+// Simulated attackers, to measure the defences: their uploads are rewritten after training.
+struct AttackConfig {
+  std::vector<std::int64_t> clients;  // attacking client ids (empty: no attack)
+  std::string kind = "scale";         // scale | sign-flip | random
+  double scale = 10;                  // the factor applied to the update (w_i - w)
+};
+
 struct Config {
   RunConfig run;
   DataConfig data;
@@ -187,6 +204,8 @@ struct Config {
   AlgorithmConfig algorithm;
   PageConfig page;
   EvalConfig eval;
+  RobustConfig robust;
+  AttackConfig attack;
   DeployConfig deploy;
 };
 

@@ -190,6 +190,24 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.integer("eval.new_client_steps", c.eval.new_client_steps, {0, 1e6},
             "FT->N: SGD steps (train.lr, train.batch_size) on a new client's train split before scoring");
 
+  v.text("robust.rule", c.robust.rule, {"mean", "median", "trimmed-mean", "krum"},
+         "how the server combines updates: the algorithm's weighted mean, or a rule robust to poisoned ones");
+  v.real("robust.trim_fraction", c.robust.trim_fraction, {0, 0.49},
+         "trimmed-mean: share of the values cut from each end, per coordinate");
+  v.integer("robust.byzantine", c.robust.byzantine, {0, 1e6}, "krum: poisoned updates tolerated per round");
+  v.integer("robust.krum_select", c.robust.krum_select, {0, 1e7},
+            "multi-Krum: best-scored updates averaged (0: the round's updates less robust.byzantine)");
+  v.real("robust.max_update_norm", c.robust.max_update_norm, {0, inf},
+         "refuse an update farther than this (L2) from the global model it was trained from (0: off)");
+  v.real("robust.norm_factor", c.robust.norm_factor, {0, inf},
+         "clip each update to this many times the round's median distance from the global model (0: off)");
+
+  v.integers("attack.clients", c.attack.clients, {0, 1e9},
+             "simulation only: ids of clients whose uploads are poisoned, to measure the defences (empty: none)");
+  v.text("attack.kind", c.attack.kind, {"scale", "sign-flip", "random"},
+         "the poison: the update w_i - w scaled, negated and scaled, or replaced by noise of its norm, times scale");
+  v.real("attack.scale", c.attack.scale, {0, 1e6}, "the attack's factor");
+
   v.text("deploy.listen", c.deploy.listen, {}, "pagefl server: address to listen on, host:port");
   v.texts("deploy.clients", c.deploy.clients,
           "pagefl server: names of the sites allowed to join (their certificates' common names), in client-index order");

@@ -24,6 +24,7 @@ enum class Purpose : std::uint64_t {
   AdaptiveAggregationSample = 11,  // FedALA's data share for learning its weights
   ServerScoreSubset = 12,          // PAGE's page.server_score_samples
   Tuning = 13,                     // compare --tune's random search
+  Attack = 14,                     // attack.kind = "random": a simulated attacker's noise
 };
 
 inline constexpr std::int64_t kNoRound = -1;

@@ -1,5 +1,7 @@
 #include "pagefl/fl/algorithm.h"
 
+#include <set>
+
 #include "pagefl/core/error.h"
 #include "pagefl/fl/algorithms/fedavg.h"
 #include "pagefl/fl/algorithms/fedavg_finetune.h"
@@ -16,6 +18,7 @@
 #include "pagefl/fl/algorithms/per_fedavg.h"
 #include "pagefl/fl/algorithms/pfedme.h"
 #include "pagefl/fl/algorithms/scaffold.h"
+#include "pagefl/fl/robust_aggregation.h"
 #include "pagefl/fl/state_archive.h"
 
 namespace pagefl {
@@ -62,7 +65,7 @@ std::optional<Algorithm> makeBaseline(const Config& config) {
   const std::string& name = a.name;
   const SgdOptions sgd = sgdOptions(config.train);
   const std::int64_t eval_batch = config.eval.batch_size;
-  auto fedavgServer = [] { return std::make_unique<FedAvgServer>(); };
+  auto fedavgServer = [&] { return std::make_unique<FedAvgServer>(config.robust); };
   auto partlyLocal = [&](LocalPart part, LocalSchedule schedule) -> Algorithm {
     return {fedavgServer(), std::make_unique<PartlyLocalClient>(part, schedule, sgd, a.head_layers,
                                                                 a.fedrep_head_epochs, eval_batch)};
@@ -110,25 +113,33 @@ Algorithm makeAlgorithm(const Config& config) {
   const std::string& name = config.algorithm.name;
   const SgdOptions sgd = sgdOptions(config.train);
   const std::int64_t eval_batch = config.eval.batch_size;
-  if (name == "fedavg") return {std::make_unique<FedAvgServer>(), std::make_unique<FedAvgClient>(sgd, eval_batch, 0.0)};
+  if (name == "fedavg")
+    return {std::make_unique<FedAvgServer>(config.robust), std::make_unique<FedAvgClient>(sgd, eval_batch, 0.0)};
   if (name == "fedprox")
-    return {std::make_unique<FedAvgServer>(),
+    return {std::make_unique<FedAvgServer>(config.robust),
             std::make_unique<FedAvgClient>(sgd, eval_batch, config.algorithm.fedprox_mu)};
   if (name == "local") return {std::make_unique<LocalOnlyServer>(), std::make_unique<LocalOnlyClient>(sgd, eval_batch)};
   if (name == "fedavg-ft")
-    return {std::make_unique<FedAvgServer>(),
+    return {std::make_unique<FedAvgServer>(config.robust),
             std::make_unique<FedAvgFineTuneClient>(sgd, fineTuneOptions(config), eval_batch)};
   if (name == "page" || name == "dapfl") {
     const RngStreams streams(static_cast<std::uint64_t>(config.run.seed));
     auto design = name == "page" ? page::ClientDesign::Page : page::ClientDesign::DapFl;
     std::unique_ptr<ServerAlgorithm> server;
     if (design == page::ClientDesign::Page)
-      server = std::make_unique<page::PageServer>(config.page, streams);
+      server = std::make_unique<page::PageServer>(config.page, streams, config.robust);
     else
-      server = std::make_unique<page::UniformServer>();
+      server = std::make_unique<page::UniformServer>(config.robust);
     return {std::move(server), std::make_unique<page::AgentClient>(design, config.page, sgd, eval_batch)};
   }
-  if (auto baseline = makeBaseline(config)) return std::move(*baseline);
+  if (auto baseline = makeBaseline(config)) {
+    static const std::set<std::string> kOwnServerUpdate = {"scaffold", "feddyn", "fedavgm", "pfedme"};
+    if (robustAtAggregation(config.robust) && kOwnServerUpdate.count(name))
+      throw Error("robust.rule and robust.norm_factor apply to the FedAvg family, PAGE and Dap-FL; {} updates its "
+                  "global model its own way: use robust.max_update_norm alone, or the default rule \"mean\"",
+                  name);
+    return std::move(*baseline);
+  }
   throw Error("unknown algorithm.name '{}'; choose one of {}", name, fmt::join(algorithmNames(), ", "));
 }
 

@@ -18,6 +18,7 @@
 #include "pagefl/core/runtime.h"
 #include "pagefl/data/data_source.h"
 #include "pagefl/fl/algorithm.h"
+#include "pagefl/fl/attack.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/net/audit_log.h"
 #include "pagefl/net/proto/federation.grpc.pb.h"
@@ -232,6 +233,11 @@ class SiteRunner {
       ClientContext context{client_, data_.train, data_.test, *model_, state_, *streams_};
       ClientUpdate update = algorithm_->client->run(message, context);
       update.round = message.round;
+      if (options_.attack) {
+        poisonUpload(update, message.global, *options_.attack, *streams_);
+        spdlog::warn("round {}: drill: sending a poisoned update ({} x{})", message.round, options_.attack->kind,
+                     options_.attack->scale);
+      }
       saved_ = {message.round, global_sha256, encodeUpdate(update, options_.id)};
       writeSealedFile(state_path_, siteFile(state_, saved_));
     }

@@ -5,8 +5,10 @@
 // metrics do.
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "pagefl/core/config.h"
 #include "pagefl/net/tls.h"
 
 namespace pagefl::net {
@@ -18,6 +20,8 @@ struct ClientOptions {
   std::string state_dir;  // empty: ./pagefl-site-<id>
   TlsFiles tls;
   double give_up_s = 300;  // stop after the server has been unreachable this long
+  // A drill: this site poisons every update it sends (fl/attack.h), to test a server's defences.
+  std::optional<AttackConfig> attack;
 };
 
 int runClient(const ClientOptions& options);

@@ -46,6 +46,9 @@ void checkDeployable(const Config& config) {
     throw Error("eval.new_clients holds sites out of training, which only the simulator can do; set it to 0");
   if (config.partition.late_join_round > 1)
     throw Error("partition.late_join_round is a simulated demand shift; deployed sites join when they connect");
+  if (!config.attack.clients.empty())
+    throw Error("attack.clients simulates attackers; a deployed server cannot make its sites attack (a site's drill "
+                "is `pagefl client --attack`): remove [attack]");
   if (config.eval.personal_on_server)
     throw Error("eval.personal_on_server needs every site's personalised model on the server; deployed sites keep "
                 "theirs, so set it to false");
@@ -140,7 +143,8 @@ class DeployedRun {
                              server_test_.sampleShape(),
                              static_cast<std::int64_t>(config_.deploy.max_update_mb * (1 << 20)),
                              static_cast<std::int64_t>(config_.deploy.max_buffered_mb * (1 << 20)),
-                             algorithm_.server->expectsModels()};
+                             algorithm_.server->expectsModels(),
+                             config_.robust};
     FederationService service(settings, coordinator_, *audit_);
     grpc::ServerBuilder builder;
     int port = 0;
@@ -253,7 +257,7 @@ class DeployedRun {
     auto wire = std::make_shared<WireMessage>(encodeRound(message));
     const std::string sent_model = parameterBytes(message.global);
     audit_->recordModel(round, "sent", sha256Hex(sent_model), static_cast<std::int64_t>(sent_model.size()));
-    coordinator_.openRound(round, participants, wire);
+    coordinator_.openRound(round, participants, wire, message.global);
     spdlog::info("round {}/{}: sent to {}", round, config_.run.rounds, fmt::join(siteNames(coordinator_, participants), ", "));
 
     coordinator_.waitForUpdates(

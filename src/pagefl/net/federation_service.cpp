@@ -8,6 +8,7 @@
 
 #include "pagefl/core/error.h"
 #include "pagefl/fl/aggregation.h"
+#include "pagefl/fl/robust_aggregation.h"
 #include "pagefl/net/tls.h"
 
 namespace pagefl::net {
@@ -205,6 +206,9 @@ grpc::Status FederationService::receiveUpdate(grpc::ServerContext& context, grpc
   round = update.round;
   if (auto defect = findUpdateDefect(update, settings_.model_size, settings_.uploads_carry_model))
     return refuseUpdate(name, client, round, bytes, sha256, *defect, &reply);
+  if (const torch::Tensor global = coordinator_.globalOf(round); global.defined() && update.params.defined())
+    if (auto defect = normBoundDefect((update.params - global).norm().item<double>(), settings_.robust))
+      return refuseUpdate(name, client, round, bytes, sha256, *defect, &reply);
   if (const Site site = coordinator_.site(client); update.num_samples > site.train_size)
     return refuseUpdate(name, client, round, bytes, sha256,
                         fmt::format("it claims {} training samples, but the site declared {} when it joined",

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "pagefl/core/config.h"
 #include "pagefl/net/audit_log.h"
 #include "pagefl/net/proto/federation.grpc.pb.h"
 #include "pagefl/net/round_coordinator.h"
@@ -21,6 +22,7 @@ struct ServiceSettings {
   std::int64_t max_update_bytes = 0;
   std::int64_t max_buffered_bytes = 0;  // across all concurrent uploads
   bool uploads_carry_model = true;      // false for local-only training, whose sites upload no model
+  RobustConfig robust;                  // robust.max_update_norm is judged on arrival
 };
 
 class FederationService final : public wire::Federation::Service {

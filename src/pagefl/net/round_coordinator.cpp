@@ -53,15 +53,21 @@ std::vector<std::int64_t> RoundCoordinator::liveClients() const {
 }
 
 void RoundCoordinator::openRound(std::int64_t round, std::vector<std::int64_t> participants,
-                                 std::shared_ptr<const WireMessage> message) {
+                                 std::shared_ptr<const WireMessage> message, torch::Tensor global) {
   std::lock_guard lock(mutex_);
   round_ = round;
   participants_ = std::move(participants);
   message_ = std::move(message);
+  global_ = std::move(global);
   accepted_.clear();
   rejected_.clear();
   open_ = true;
   changed_.notify_all();
+}
+
+torch::Tensor RoundCoordinator::globalOf(std::int64_t round) const {
+  std::lock_guard lock(mutex_);
+  return open_ && round == round_ ? global_ : torch::Tensor();
 }
 
 bool RoundCoordinator::allSubmitted() const { return accepted_.size() == participants_.size(); }

@@ -53,8 +53,11 @@ class RoundCoordinator {
   std::vector<std::int64_t> liveClients() const;
 
   // The round loop.
+  // `global` is the model the round's message carries, for judging updates against it.
   void openRound(std::int64_t round, std::vector<std::int64_t> participants,
-                 std::shared_ptr<const WireMessage> message);
+                 std::shared_ptr<const WireMessage> message, torch::Tensor global = {});
+  // The global model of `round` while it is open; undefined otherwise.
+  torch::Tensor globalOf(std::int64_t round) const;
   // Returns once every participant has an accepted update, at `deadline`, or when `stop()`
   // says so (it is asked every 200 ms).
   void waitForUpdates(Clock::time_point deadline, const std::function<bool()>& stop);
@@ -87,6 +90,7 @@ class RoundCoordinator {
   bool open_ = false, done_ = false;
   std::vector<std::int64_t> participants_;
   std::shared_ptr<const WireMessage> message_;
+  torch::Tensor global_;
   std::map<std::int64_t, ClientUpdate> accepted_;
   std::set<std::int64_t> pending_;  // being accepted: their audit writes are under way
   std::set<std::int64_t> closed_accepted_;  // of the round last closed, to name a late duplicate

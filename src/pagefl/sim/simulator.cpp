@@ -12,6 +12,8 @@
 #include "pagefl/core/error.h"
 #include "pagefl/core/runtime.h"
 #include "pagefl/fl/aggregation.h"
+#include "pagefl/fl/attack.h"
+#include "pagefl/fl/robust_aggregation.h"
 #include "pagefl/fl/streams.h"
 #include "pagefl/sim/pooled_evaluator.h"
 #include "pagefl/sim/stacked_clients.h"
@@ -24,13 +26,22 @@ namespace {
 // Clients per chunk when the algorithm folds updates: enough to keep every worker busy.
 constexpr std::int64_t kFoldChunk = 64;
 
-// Sets aside updates that must not be aggregated (wrong size, NaN), logging each in the record.
-// Throws when none is left.
+// What a deployed server refuses on arrival (wrong size, NaN, beyond robust.max_update_norm).
+std::optional<std::string> refusalOf(const ClientUpdate& update, std::int64_t model_size, bool params_required,
+                                     const torch::Tensor& global, const RobustConfig& robust) {
+  if (auto defect = findUpdateDefect(update, model_size, params_required)) return defect;
+  if (robust.max_update_norm > 0 && update.params.defined())
+    return normBoundDefect((update.params - global).norm().item<double>(), robust);
+  return std::nullopt;
+}
+
+// Sets aside updates that must not be aggregated, logging each in the record.
 std::vector<ClientUpdate> keepSoundUpdates(std::vector<ClientUpdate> updates, std::int64_t model_size,
-                                           bool params_required, RoundRecord& record) {
+                                           bool params_required, const torch::Tensor& global,
+                                           const RobustConfig& robust, RoundRecord& record) {
   std::vector<ClientUpdate> sound;
   for (ClientUpdate& update : updates) {
-    if (auto defect = findUpdateDefect(update, model_size, params_required)) {
+    if (auto defect = refusalOf(update, model_size, params_required, global, robust)) {
       spdlog::warn("round {}: rejected the update of client {}: {}", record.round, update.client, *defect);
       record.rejected.push_back({update.client, *defect});
     } else {
@@ -210,7 +221,12 @@ torch::Tensor Simulator::run(const std::vector<RoundObserver*>& observers) {
           updates[i] = algorithm.client->run(message, context);
         });
       }
-      std::vector<ClientUpdate> sound = keepSoundUpdates(std::move(updates), layout.size(), algorithm.server->expectsModels(), record);
+      if (!config_.attack.clients.empty())
+        for (ClientUpdate& update : updates)
+          if (isAttacker(config_.attack, update.client)) poisonUpload(update, message.global, config_.attack, streams);
+      std::vector<ClientUpdate> sound = keepSoundUpdates(std::move(updates), layout.size(),
+                                                         algorithm.server->expectsModels(), message.global,
+                                                         config_.robust, record);
       if (record.evaluated && config_.eval.personal_on_server)
         scorePersonalOnServer(sound, evaluator, fold ? nullptr : &scores);
       for (ClientUpdate& update : sound) {

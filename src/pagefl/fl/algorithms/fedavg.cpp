@@ -4,6 +4,7 @@
 
 #include "pagefl/fl/aggregation.h"
 #include "pagefl/fl/algorithms/client_round.h"
+#include "pagefl/fl/robust_aggregation.h"
 #include "pagefl/fl/streams.h"
 
 namespace pagefl {
@@ -24,6 +25,28 @@ class FedAvgFold final : public UpdateFold {
   WeightedSum sum_;
 };
 
+// FedAvg's weights (sample counts) under a robust rule: the uploads are kept until the round ends.
+class RobustFold final : public UpdateFold {
+ public:
+  RobustFold(torch::Tensor& global, const RobustConfig& robust) : global_(global), robust_(robust) {}
+  void add(const ClientUpdate& update) override {
+    if (!update.params.defined()) return;
+    params_.push_back(update.params);
+    weights_.push_back(static_cast<double>(update.num_samples));
+  }
+  Metrics finish() override {
+    Metrics metrics;
+    if (!params_.empty()) global_ = robustAggregate(std::move(params_), weights_, global_, robust_, metrics);
+    return metrics;
+  }
+
+ private:
+  torch::Tensor& global_;
+  const RobustConfig& robust_;
+  std::vector<torch::Tensor> params_;
+  std::vector<double> weights_;
+};
+
 }  // namespace
 
 Metrics FedAvgServer::aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator&) {
@@ -32,7 +55,10 @@ Metrics FedAvgServer::aggregate(std::int64_t round, const std::vector<ClientUpda
   return fold->finish();
 }
 
-std::unique_ptr<UpdateFold> FedAvgServer::beginFold(std::int64_t) { return std::make_unique<FedAvgFold>(global_); }
+std::unique_ptr<UpdateFold> FedAvgServer::beginFold(std::int64_t) {
+  if (robustAtAggregation(robust_)) return std::make_unique<RobustFold>(global_, robust_);
+  return std::make_unique<FedAvgFold>(global_);
+}
 
 LocalSgdJob FedAvgClient::prepare(const ServerMessage& message, ClientContext& context) const {
   LocalSgdJob job{openUpdate(message, context), localOptions(context),

@@ -14,11 +14,17 @@
 
 namespace pagefl {
 
+// With a robust rule or clipping ([robust]), the fold keeps the round's uploads until it
+// finishes, since those need every update at once.
 class FedAvgServer : public ServerAlgorithm {
  public:
+  explicit FedAvgServer(RobustConfig robust = {}) : robust_(std::move(robust)) {}
   // Rounds without any upload (e.g. local-only training) leave the global model unchanged.
   Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) override;
   std::unique_ptr<UpdateFold> beginFold(std::int64_t round) override;
+
+ private:
+  RobustConfig robust_;
 };
 
 class FedAvgClient : public LocalSgdClient {

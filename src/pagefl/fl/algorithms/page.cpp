@@ -8,6 +8,7 @@
 
 #include "pagefl/core/error.h"
 #include "pagefl/fl/aggregation.h"
+#include "pagefl/fl/robust_aggregation.h"
 #include "pagefl/fl/algorithms/page_actions.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/fl/streams.h"
@@ -279,6 +280,8 @@ Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate
   }
   global_on_server_.reset();
   if (params.empty()) return {};
+  // Clipped before they are scored, so that the agent weighs the models that are averaged.
+  const std::int64_t clipped = clipToMedianNorm(params, global_, robust_);
 
   // State: every uploaded model's accuracy on the server test set; absent clients keep theirs.
   const std::vector<EvalResult> uploaded = evaluator.evaluateEach(params, config_.server_score_samples);
@@ -309,7 +312,7 @@ Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate
       acting_on, rng, [n](std::mt19937_64& r) { return serverWarmupAction(n, r); }, config_.server_noise);
   const std::vector<double> weights = participantWeights(action, clients, config_.adapt_weights);
 
-  global_ = weightedAverage(params, weights);
+  global_ = robustCombine(params, weights, robust_);
   global_on_server_ = evaluator.evaluate(global_);
   // s_w / (G->S loss + delta), or with page.balance s_w / (G->S loss + delta)^b now and the
   // clients' mean local term to the power 1 - b next round.
@@ -335,6 +338,7 @@ Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate
   Metrics metrics;
   const std::optional<double> logged = balance ? stored_reward : std::optional(reward);
   if (logged) metrics["server_reward"] = *logged;
+  if (clipped > 0) metrics["clipped_updates"] = static_cast<double>(clipped);
   for (std::size_t i = 0; i < clients.size(); ++i) metrics[fmt::format("weight/{}", clients[i])] = weights[i];
   return metrics;
 }
@@ -343,8 +347,12 @@ Metrics UniformServer::aggregate(std::int64_t, const std::vector<ClientUpdate>& 
   std::vector<torch::Tensor> params;
   for (const ClientUpdate& update : updates)
     if (update.params.defined()) params.push_back(update.params);
-  if (!params.empty()) global_ = weightedAverage(params, std::vector<double>(params.size(), 1.0));
-  return {};
+  Metrics metrics;
+  if (!params.empty()) {
+    const std::vector<double> uniform(params.size(), 1.0);
+    global_ = robustAggregate(std::move(params), uniform, global_, robust_, metrics);
+  }
+  return metrics;
 }
 
 }  // namespace pagefl::page

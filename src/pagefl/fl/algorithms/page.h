@@ -71,7 +71,8 @@ class AgentClient final : public LocalSgdClient {
 
 class PageServer final : public ServerAlgorithm {
  public:
-  PageServer(PageConfig config, RngStreams streams) : config_(std::move(config)), streams_(streams) {}
+  PageServer(PageConfig config, RngStreams streams, RobustConfig robust = {})
+      : config_(std::move(config)), streams_(streams), robust_(std::move(robust)) {}
   void initialise(const torch::Tensor& initial_params, std::int64_t num_clients) override;
   // With page.balance, the message carries every client's last upload score (its reward needs it).
   ServerMessage configureRound(std::int64_t round) override;
@@ -93,6 +94,7 @@ class PageServer final : public ServerAlgorithm {
 
   PageConfig config_;
   RngStreams streams_;
+  RobustConfig robust_;
   std::unique_ptr<rl::DdpgAgent> agent_;
   // Per client, of its last upload on the server test set: accuracy (the agent's state), loss and
   // the round it was scored (for page.balance's client reward).
@@ -105,7 +107,11 @@ class PageServer final : public ServerAlgorithm {
 // Dap-FL's server: the plain unweighted mean of the uploads.
 class UniformServer final : public ServerAlgorithm {
  public:
+  explicit UniformServer(RobustConfig robust = {}) : robust_(std::move(robust)) {}
   Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) override;
+
+ private:
+  RobustConfig robust_;
 };
 
 }  // namespace pagefl::page
