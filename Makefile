@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all setup build demo test bench fuzz clean
+.PHONY: all setup build demo test bench fuzz soak clean
 
 all: build
 
@@ -26,6 +26,10 @@ test: build
 
 bench: build
 	./bench/run.sh $(BUILD_DIR)
+
+# The long chaotic deployment (tests/soak_test.cpp): 16 sites, 100 rounds; `make test` runs a short one.
+soak: build
+	cd $(BUILD_DIR) && PAGEFL_SOAK=full ./tests/pagefl_tests --gtest_filter='Soak.*'
 
 # libFuzzer harnesses of every reader of untrusted bytes (fuzz/), built with clang; each runs
 # FUZZ_SECONDS from the seed corpus in fuzz/corpus.

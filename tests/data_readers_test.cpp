@@ -146,7 +146,7 @@ TEST(LeafJson, MalformedFilesNameTheUserAndField) {
             std::string::npos);
   EXPECT_NE(write(R"({"users": ["u"], "user_data": {"u": {"x": [[1], [1, 2]], "y": [0, 1]}}})").find("sample 1"),
             std::string::npos);
-  EXPECT_NE(write(R"({"users": ["u"], "user_data": {"u": {"x": [[1]], "y": [-1]}}})").find("non-negative"),
+  EXPECT_NE(write(R"({"users": ["u"], "user_data": {"u": {"x": [[1]], "y": [-1]}}})").find("an integer in 0..65535"),
             std::string::npos);
 }
 

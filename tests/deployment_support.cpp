@@ -6,9 +6,12 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <fmt/ranges.h>
 
 #include <fstream>
 #include <thread>
@@ -86,13 +89,13 @@ int freePort() {
   return ntohs(address.sin_port);
 }
 
-Federation makeFederation(const TempDir& dir, const std::vector<std::string>& extra_toml_lines) {
+Federation makeFederation(const TempDir& dir, const std::vector<std::string>& extra_toml_lines, int sites) {
   Federation federation;
   federation.address = fmt::format("127.0.0.1:{}", freePort());
   federation.runs = dir.file("runs");
   federation.leaf = dir.file("leaf");
   federation.config = dir.file("federation.toml");
-  federation.sites = {"client_0", "client_1", "client_2", "client_3"};
+  for (int s = 0; s < sites; ++s) federation.sites.push_back(fmt::format("client_{}", s));
   std::string toml = fmt::format(R"([run]
 name = "deployed"
 seed = 5
@@ -102,7 +105,7 @@ output_dir = "{}"
 [data]
 source = "synthetic"
 [synthetic]
-num_clients = 4
+num_clients = {}
 dimension = 10
 classes = 5
 samples_per_client = 100
@@ -119,11 +122,12 @@ name = "fedavg"
 [deploy]
 listen = "{}"
 tls = false
-min_clients = 4
+min_clients = {}
 round_deadline_s = 20
-clients = ["client_0", "client_1", "client_2", "client_3"]
+clients = ["{}"]
 )",
-                                 federation.runs, federation.address);
+                                 federation.runs, sites, federation.address, sites,
+                                 fmt::join(federation.sites, "\", \""));
   for (const std::string& line : extra_toml_lines) toml += line + "\n";
   std::ofstream(federation.config) << toml;
   exportLeaf(buildFederatedDataset(loadConfig(federation.config)), federation.leaf);
@@ -139,6 +143,26 @@ std::vector<std::string> serverArgs(const Federation& federation, const std::vec
 std::vector<std::string> clientArgs(const Federation& federation, const TempDir& dir, const std::string& site) {
   return {"client", "--server", federation.address, "--id", site, "--data", federation.leaf,
           "--state", dir.file("state-" + site), "--insecure", "--give-up-after", "60"};
+}
+
+// Rows of a query on the audit log, each row's columns joined by '|'.
+std::vector<std::string> auditRows(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::vector<std::string> rows;
+  while (sqlite3_step(statement) == SQLITE_ROW) {
+    std::string row;
+    for (int i = 0; i < sqlite3_column_count(statement); ++i) {
+      const unsigned char* text = sqlite3_column_text(statement, i);
+      row += (i ? "|" : "") + std::string(text ? reinterpret_cast<const char*>(text) : "");
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return rows;
 }
 
 }  // namespace pagefl::testing

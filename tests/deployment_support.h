@@ -39,16 +39,20 @@ bool waitForFileText(const std::string& path, const std::string& text, std::chro
 // A free TCP port on 127.0.0.1.
 int freePort();
 
-// Four synthetic sites with logistic regression: config.toml (plaintext, min_clients 4), every
-// site's data as LEAF JSON in leaf/, and the names client_0..client_3.
+// `sites` synthetic sites with logistic regression: config.toml (plaintext, min_clients = sites;
+// extra lines land in its [deploy] section unless they open another), every site's data as LEAF
+// JSON in leaf/, and the names client_0, client_1, ...
 struct Federation {
   std::string config, leaf, address, runs;
   std::vector<std::string> sites;
 };
-Federation makeFederation(const TempDir& dir, const std::vector<std::string>& extra_toml_lines = {});
+Federation makeFederation(const TempDir& dir, const std::vector<std::string>& extra_toml_lines = {}, int sites = 4);
 
 // `pagefl server` and one `pagefl client` per site, plaintext.
 std::vector<std::string> serverArgs(const Federation& federation, const std::vector<std::string>& overrides = {});
 std::vector<std::string> clientArgs(const Federation& federation, const TempDir& dir, const std::string& site);
+
+// Rows of a query on the audit log, each row's columns joined by '|'.
+std::vector<std::string> auditRows(const std::string& path, const std::string& sql);
 
 }  // namespace pagefl::testing

@@ -52,25 +52,6 @@ void expectSameMetrics(const std::string& deployed, const std::string& simulated
   EXPECT_FALSE(readFile(deployed + "/rounds.jsonl").empty());
 }
 
-// Rows of a query on the audit log, each row's columns joined by '|'.
-std::vector<std::string> auditRows(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* statement = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  std::vector<std::string> rows;
-  while (sqlite3_step(statement) == SQLITE_ROW) {
-    std::string row;
-    for (int i = 0; i < sqlite3_column_count(statement); ++i) {
-      const unsigned char* text = sqlite3_column_text(statement, i);
-      row += (i ? "|" : "") + std::string(text ? reinterpret_cast<const char*>(text) : "");
-    }
-    rows.push_back(row);
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return rows;
-}
 
 TEST(Deployment, FedAvgOverLoopbackEqualsTheSimulator) {
   TempDir dir;

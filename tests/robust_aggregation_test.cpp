@@ -92,13 +92,13 @@ TEST(Attack, PoisonedUploadsAreTheUpdateScaledFlippedOrNoiseOfItsSize) {
 double finalGlobalAccuracy(const testing::TempDir& dir, std::vector<std::string> overrides) {
   const std::vector<std::string> setup = {
       "data.source=synthetic", "partition.scheme=natural", "synthetic.num_clients=10",
-      "synthetic.samples_per_client=100", "synthetic.alpha=0", "synthetic.beta=0", "model.name=logreg",
+      "synthetic.samples_per_client=100", "synthetic.iid_solution=true", "model.name=logreg",
       "train.lr=0.05", "train.batch_size=10", "run.rounds=15", "algorithm.name=fedavg"};
   overrides.insert(overrides.begin(), setup.begin(), setup.end());
   return testing::simulate(dir, overrides).rounds.back()["g2s"]["acc"].get<double>();
 }
 
-TEST(RobustAggregation, OnePoisonedClientOfTenWrecksTheMeanButNotTheMedian) {
+TEST(RobustAggregation, OnePoisonedClientOfTenWrecksTheMeanButNotKrumOrClipping) {
   testing::TempDir dir;
   const double clean = finalGlobalAccuracy(dir, {"run.name=clean"});
   const std::vector<std::string> attack = {"attack.clients=[4]", "attack.kind=\"sign-flip\"", "attack.scale=10"};
@@ -108,11 +108,13 @@ TEST(RobustAggregation, OnePoisonedClientOfTenWrecksTheMeanButNotTheMedian) {
     return finalGlobalAccuracy(dir, extra);
   };
   const double with_mean = attacked("mean", {});
-  const double with_median = attacked("median", {"robust.rule=\"median\""});
-  const double with_clipping = attacked("clipped", {"robust.norm_factor=1.5"});
-  EXPECT_LT(with_mean, clean - 0.1) << "the attack must do damage for the test to mean anything";
-  EXPECT_GT(with_median, clean - 0.05);
-  EXPECT_GT(with_clipping, with_mean + 0.05);
+  EXPECT_LT(with_mean, clean - 0.2) << "the attack must do damage for the test to mean anything";
+  EXPECT_GT(attacked("krum", {"robust.rule=\"krum\""}), clean - 0.05);
+  EXPECT_GT(attacked("clipped", {"robust.norm_factor=1.5"}), clean - 0.05);
+  // The coordinate-wise median resists the attack too, but moves slowly when the sites' data
+  // differ (their updates disagree coordinate by coordinate): it is no better than the mean
+  // clean here, which the README says.
+  EXPECT_GT(attacked("trimmed", {"robust.rule=\"trimmed-mean\""}), with_mean + 0.2);
 }
 
 TEST(RobustAggregation, AlgorithmsWithTheirOwnServerUpdateRefuseARule) {

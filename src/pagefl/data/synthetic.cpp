@@ -4,6 +4,9 @@
 
 #include <cmath>
 
+#include "pagefl/core/error.h"
+#include "pagefl/core/runtime.h"
+
 namespace pagefl {
 
 SyntheticData generateSynthetic(const SyntheticConfig& config, const RngStreams& streams) {
@@ -12,6 +15,13 @@ SyntheticData generateSynthetic(const SyntheticConfig& config, const RngStreams&
   const std::int64_t n = config.samples_per_client;
   const auto server_count = static_cast<std::int64_t>(std::floor(config.server_fraction * static_cast<double>(n)));
   const std::int64_t local_count = n - server_count;
+  // Every sample is kept as float32 features: refuse sizes the machine cannot hold, before drawing.
+  const double bytes = static_cast<double>(config.num_clients) * static_cast<double>(n) * static_cast<double>(d + 2) *
+                       sizeof(float);
+  if (bytes > 0.5 * static_cast<double>(physicalMemoryBytes()))
+    throw Error("synthetic.num_clients = {} x synthetic.samples_per_client = {} x synthetic.dimension = {} needs about "
+                "{:.1f} GB, more than half of this machine's {:.1f} GB: lower one of them",
+                config.num_clients, n, d, bytes / 1e9, static_cast<double>(physicalMemoryBytes()) / 1e9);
 
   auto feature_std = torch::arange(1, d + 1, torch::kFloat64).pow(-1.2).sqrt();
   auto shared = streams.torchGenerator(Purpose::SyntheticData, kNoRound, kServer);

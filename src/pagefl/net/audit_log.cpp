@@ -118,8 +118,10 @@ AuditLog::AuditLog(const std::string& path, bool must_exist, std::chrono::millis
   db_ = openDatabase(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, busy_timeout);
   std::string integrity;
   try {
-    Statement check(db_, "PRAGMA quick_check;");
-    if (check.step()) integrity = check.column(0);
+    {
+      Statement check(db_, "PRAGMA quick_check;");  // finalised before the pragmas below may run
+      if (check.step()) integrity = check.column(0);
+    }
     if (integrity == "ok") {
       execute("PRAGMA journal_mode=WAL;");
       execute("PRAGMA synchronous=FULL;");

@@ -51,8 +51,9 @@ void ReplayBuffer::restore(TransitionBatch storage, std::int64_t size, std::int6
       !fits(storage.next_states, next_states_.size(1)))
     throw Error("the saved replay buffer has other dimensions, more rows than its capacity of {}, or NaN/Inf values",
                 capacity_);
-  const bool consistent = size >= 0 && size <= stored && position >= 0 && position < std::max<std::int64_t>(stored, 1) &&
-                          (size == capacity_ ? true : position == size % capacity_);
+  // Before the first wrap the next slot is the first row not yet stored; afterwards any row.
+  const bool consistent = size >= 0 && size <= stored && position >= 0 && position <= stored && position < capacity_ &&
+                          (size == capacity_ || position == size);
   if (!consistent)
     throw Error("the saved replay buffer's cursor ({} stored, next slot {}) does not fit its {} rows", size, position,
                 stored);
