@@ -50,14 +50,14 @@ void Process::signal(int signal) const { kill(pid_, signal); }
 
 int Process::wait(std::chrono::seconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
+  do {  // at least once, so that a zero timeout polls
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       reaped_ = true;
       return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  } while (std::chrono::steady_clock::now() < until);
   return -1;
 }
 

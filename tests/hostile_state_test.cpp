@@ -172,6 +172,19 @@ TEST(RoundCoordinator, AFailedAuditWriteDropsTheUpdate) {
   EXPECT_EQ(closed.stragglers, std::vector<std::int64_t>{0});
 }
 
+TEST(RoundCoordinator, ASiteWhoseUpdateWasRefusedIsNotOfferedTheRoundAgain) {
+  RoundCoordinator coordinator({"a"}, std::chrono::seconds(30));
+  coordinator.openRound(1, {0}, nullptr);
+  EXPECT_EQ(coordinator.fetch(0, std::chrono::milliseconds(0)).work, wire::TRAIN);
+  coordinator.noteRejected(0, 1, "its distance from the global model exceeds robust.max_update_norm");
+  const Assignment after = coordinator.fetch(0, std::chrono::milliseconds(0));
+  EXPECT_EQ(after.work, wire::WAIT);
+  EXPECT_NE(after.note.find("was refused"), std::string::npos);
+  coordinator.closeRound();
+  coordinator.openRound(2, {0}, nullptr);
+  EXPECT_EQ(coordinator.fetch(0, std::chrono::milliseconds(0)).work, wire::TRAIN);
+}
+
 TEST(UploadBudget, BoundsTheBytesHeldAtOnceAndReturnsThemWhenReleased) {
   UploadBudget budget(100);
   auto first = budget.tryReserve(60);

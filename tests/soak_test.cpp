@@ -68,10 +68,11 @@ TEST(Soak, AChaoticDeploymentLosesNothingAndAppliesNothingRefused) {
                                               fmt::format("client_{}", plan.sites - 1)};
   // Honest logistic-regression updates move the model by about 1; the attackers' by hundreds.
   const Federation federation =
-      makeFederation(dir, {fmt::format("min_clients = {}", plan.sites / 2), "min_updates = 2",
-                           "round_deadline_s = 4", "client_timeout_s = 6", "[robust]", "max_update_norm = 25"},
-                     plan.sites);
-  const std::vector<std::string> overrides = {fmt::format("run.rounds={}", plan.rounds)};
+      makeFederation(dir, {"[robust]", "max_update_norm = 25"}, plan.sites);
+  const std::vector<std::string> overrides = {fmt::format("run.rounds={}", plan.rounds),
+                                              fmt::format("deploy.min_clients={}", plan.sites / 2),
+                                              "deploy.min_updates=2", "deploy.round_deadline_s=4",
+                                              "deploy.client_timeout_s=6"};
   std::vector<std::string> resume = overrides;
   resume.insert(resume.begin(), "--resume");
   const std::string run_dir = federation.runs + "/deployed";

@@ -61,6 +61,7 @@ void RoundCoordinator::openRound(std::int64_t round, std::vector<std::int64_t> p
   global_ = std::move(global);
   accepted_.clear();
   rejected_.clear();
+  refused_.clear();
   open_ = true;
   changed_.notify_all();
 }
@@ -111,12 +112,15 @@ Assignment RoundCoordinator::fetch(std::int64_t client, std::chrono::millisecond
   for (;;) {
     sites_[static_cast<std::size_t>(client)].last_seen = Clock::now();
     if (done_) return {wire::DONE, nullptr, "the run is complete"};
-    if (open_ && isParticipant(client) && !accepted_.count(client)) return {wire::TRAIN, message_, ""};
+    if (open_ && isParticipant(client) && !accepted_.count(client) && !refused_.count(client))
+      return {wire::TRAIN, message_, ""};
     if (Clock::now() >= until) break;
     changed_.wait_until(lock, until);
   }
   if (!open_) return {wire::WAIT, nullptr, "the server is between rounds"};
   if (!isParticipant(client)) return {wire::WAIT, nullptr, fmt::format("round {} runs without this site", round_)};
+  if (refused_.count(client))
+    return {wire::WAIT, nullptr, fmt::format("this site's round-{} update was refused; waiting for the next round", round_)};
   return {wire::WAIT, nullptr, fmt::format("this site's round-{} update is in; waiting for the next round", round_)};
 }
 
@@ -153,7 +157,7 @@ std::optional<std::string> RoundCoordinator::offer(ClientUpdate update, const st
 
 void RoundCoordinator::noteRejected(std::int64_t client, std::int64_t round, const std::string& reason) {
   std::lock_guard lock(mutex_);
-  if (open_ && round == round_) rejected_.push_back({client, reason});
+  if (open_ && round == round_) rejected_.push_back({client, reason}), refused_.insert(client);
 }
 
 }  // namespace pagefl::net

@@ -73,7 +73,8 @@ class RoundCoordinator {
   // other site; the update is held as pending meanwhile, and the round does not close without
   // it. When `on_accept` throws, the update is dropped and the exception passes on.
   std::optional<std::string> offer(ClientUpdate update, const std::function<void()>& on_accept);
-  // Notes a refused update in the open round's record (when it is for the open round).
+  // Notes a refused update in the open round's record (when it is for the open round). The site
+  // is then not offered the round again: resending what was refused would loop.
   void noteRejected(std::int64_t client, std::int64_t round, const std::string& reason);
 
  private:
@@ -95,6 +96,7 @@ class RoundCoordinator {
   std::set<std::int64_t> pending_;  // being accepted: their audit writes are under way
   std::set<std::int64_t> closed_accepted_;  // of the round last closed, to name a late duplicate
   std::vector<RejectedUpdate> rejected_;
+  std::set<std::int64_t> refused_;  // of the open round: not offered it again
 };
 
 }  // namespace pagefl::net
