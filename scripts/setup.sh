@@ -17,7 +17,6 @@ PACKAGES=(
   libssl-dev openssl                 # SHA-256 of audited updates; scripts/make-certs.sh
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev           # `make fuzz`: libFuzzer and AddressSanitizer
 )
 
 missing=()
