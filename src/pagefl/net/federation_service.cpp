@@ -35,6 +35,12 @@ std::string shapeText(const std::vector<std::int64_t>& shape) {
   return excerpt(fmt::format("{}", fmt::join(shape, ", ")));
 }
 
+// The answer to a call that cannot be audited: the round loop sees the failure too and stops.
+grpc::Status auditUnavailable(const Error& failure) {
+  spdlog::error("{}", failure.what());
+  return {grpc::StatusCode::UNAVAILABLE, "the server cannot write its audit log and is stopping"};
+}
+
 }  // namespace
 
 grpc::Status FederationService::identify(const grpc::ServerContext& context, const std::string& claimed,
@@ -92,8 +98,7 @@ grpc::Status FederationService::Join(grpc::ServerContext* context, const wire::J
     audit_.recordEvent("join", fmt::format("{} from {}: {} train, {} test samples", name, context->peer(),
                                            request->train_samples(), request->test_samples()));
   } catch (const Error& e) {
-    spdlog::error("{}", e.what());
-    return {grpc::StatusCode::UNAVAILABLE, "the server cannot write its audit log and is stopping"};
+    return auditUnavailable(e);
   }
   reply->set_client_index(client);
   reply->set_config_toml(settings_.config_toml);
@@ -130,9 +135,8 @@ grpc::Status FederationService::refuseUpdate(const std::string& client, std::int
   spdlog::warn("refused the round-{} update of site '{}': {}", round, client, reason);
   try {
     audit_.recordUpdate(client, round, bytes, sha256, kRejected, reason);
-  } catch (const Error& e) {  // the round loop sees the failure too, and stops the server
-    spdlog::error("{}", e.what());
-    return {grpc::StatusCode::UNAVAILABLE, "the server cannot write its audit log and is stopping"};
+  } catch (const Error& e) {
+    return auditUnavailable(e);
   }
   if (client_index >= 0) coordinator_.noteRejected(client_index, round, reason);
   reply->set_accepted(false);
@@ -155,10 +159,6 @@ grpc::Status FederationService::SubmitUpdate(grpc::ServerContext* context, grpc:
     reason = "the server ran out of memory reading it";
   } catch (const std::exception& e) {
     reason = fmt::format("an unexpected defect ({})", excerpt(e.what()));
-  }
-  if (audit_.failed()) {
-    spdlog::error("cannot audit the update of site '{}': {}", name, audit_.failure().value_or(""));
-    return {grpc::StatusCode::UNAVAILABLE, "the server cannot write its audit log and is stopping"};
   }
   // A malformed stream (data before any header): audited under the certificate's name, if any.
   if (client < 0 && settings_.tls) name = peerCommonName(*context).value_or("?");
@@ -189,7 +189,13 @@ grpc::Status FederationService::receiveUpdate(grpc::ServerContext& context, grpc
             static_cast<double>(budget_.used()) / (1 << 20),
             static_cast<double>(assembler.header().payload_bytes()) / (1 << 20),
             static_cast<double>(budget_.limit()) / (1 << 20));
-        refuseUpdate(name, client, round, 0, "", reason, &reply);
+        // Audited, but not noted as the site's refusal for the round: it may send again.
+        spdlog::warn("deferred the round-{} update of site '{}': {}", round, name, reason);
+        try {
+          audit_.recordUpdate(name, round, 0, "", kRejected, reason);
+        } catch (const Error& e) {
+          return auditUnavailable(e);
+        }
         return {grpc::StatusCode::RESOURCE_EXHAUSTED, reason};
       }
     }
