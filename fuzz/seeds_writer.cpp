@@ -1,15 +1,19 @@
 // Writes the seeds that come from pagefl's own encoders: a JPEG image, chunk streams of an update
-// and of a round message (in wire_fuzz's format), and a server checkpoint, sealed and unsealed.
+// and of a round message (in wire_fuzz's format), a server checkpoint, sealed and unsealed, and a
+// saved DDPG agent.
 // Usage: seeds_writer <corpus directory>. The output is committed under fuzz/corpus.
 #include <torch/torch.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
+#include "pagefl/core/error.h"
 #include "pagefl/data/jpeg_codec.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/net/server_checkpoint.h"
 #include "pagefl/net/wire_codec.h"
+#include "pagefl/rl/ddpg_agent.h"
 
 namespace fs = std::filesystem;
 using namespace pagefl;
@@ -22,7 +26,7 @@ void put(const fs::path& root, const std::string& harness, const std::string& na
 // wire_fuzz's format: each chunk as one byte of length and its bytes; chunks must be short.
 std::string lengthPrefixed(const net::WireMessage& message) {
   std::string stream;
-  net::sendChunks(message, [&](const net::wire::Chunk& chunk) {
+  net::sendChunks(message, [&](const wire::Chunk& chunk) {
     const std::string bytes = chunk.SerializeAsString();
     if (bytes.size() > 255) throw Error("a seed chunk of {} bytes does not fit its length byte", bytes.size());
     stream += static_cast<char>(bytes.size());
@@ -63,5 +67,22 @@ int main(int argc, char** argv) {
   put(root, "archive", "checkpoint-sealed", sealed);
   put(root, "archive", "checkpoint-archive", readSealedFile(checkpoint.string(), "the checkpoint"));
   fs::remove(checkpoint);
+
+  // archive_fuzz's agent: the same dimensions, stepped once so that its optimisers hold moments.
+  rl::DdpgOptions options;
+  options.state_dim = 3;
+  options.action_dim = 2;
+  options.hidden1 = options.hidden2 = 4;
+  options.replay_capacity = 8;
+  options.warmup = 0;
+  options.batch_size = 2;
+  rl::DdpgAgent agent(options, at::make_generator<at::CPUGeneratorImpl>(1));
+  std::mt19937_64 rng(1);
+  const torch::Tensor state = torch::ones({3});
+  agent.remember(state, agent.act(state, rng, [](std::mt19937_64&) { return torch::zeros({2}); }), 1.0, state);
+  agent.update(rng);
+  std::ostringstream saved;
+  agent.save(saved);
+  put(root, "archive", "ddpg-agent", saved.str());
   return 0;
 }

@@ -4,10 +4,10 @@
 #include "pagefl/net/wire_codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::vector<pagefl::net::wire::Chunk> chunks;
+  std::vector<pagefl::wire::Chunk> chunks;
   for (std::size_t at = 0; at < size;) {
     const std::size_t length = std::min<std::size_t>(data[at], size - at - 1);
-    pagefl::net::wire::Chunk chunk;
+    pagefl::wire::Chunk chunk;
     if (chunk.ParseFromArray(data + at + 1, static_cast<int>(length))) chunks.push_back(std::move(chunk));
     at += 1 + length;
   }

@@ -17,6 +17,7 @@ PACKAGES=(
   libssl-dev openssl                 # SHA-256 of audited updates; scripts/make-certs.sh
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev         # `make fuzz`: libFuzzer and AddressSanitizer
 )
 
 missing=()

@@ -79,6 +79,16 @@ TEST(WireCodec, MalformedStreamsAreRefusedWithTheirDefect) {
             std::string::npos);
   lying.header.mutable_tensors(0)->set_shape(0, 1001);
   EXPECT_NE(errorOf([&] { decodeUpdate(lying, 0); }).find("larger than the 4000 bytes of payload left"), std::string::npos);
+
+  // Found by fuzz/wire_fuzz: a scalar (no dimensions) claimed over an empty payload was read past
+  // the payload's end, and the next tensor's remaining bytes wrapped around.
+  WireMessage scalars;
+  scalars.header.add_tensors()->set_name("params");
+  wire::TensorSpec* next = scalars.header.add_tensors();
+  next->set_name("tensor/x");
+  next->add_shape(2);
+  EXPECT_NE(errorOf([&] { decodeUpdate(scalars, 0); }).find("tensor 'params' of shape [] is larger than the 0 bytes"),
+            std::string::npos);
 }
 
 }  // namespace

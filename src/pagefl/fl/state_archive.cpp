@@ -11,43 +11,20 @@
 #include <sstream>
 
 #include "pagefl/core/error.h"
+#include "pagefl/core/safetensors.h"
 #include "pagefl/core/sha256.h"
 
 namespace pagefl {
 namespace {
-// Archive entries become TorchScript attributes, which may not be Python keywords ("global");
-// a prefix with a slash keeps every name legal.
-constexpr std::string_view kEntryPrefix = "t/";
 // A sealed file: this line, the contents' SHA-256 in hex, a newline, the contents.
 constexpr std::string_view kSealMagic = "PAGEFL-SEALED-V1 ";
 constexpr std::size_t kSealHeaderBytes = kSealMagic.size() + 64 + 1;
 }  // namespace
 
-std::string serializeTensors(const NamedTensors& tensors) {
-  torch::serialize::OutputArchive archive;
-  for (const auto& [name, tensor] : tensors)
-    if (tensor.defined()) archive.write(std::string(kEntryPrefix) + name, tensor);
-  std::ostringstream out;
-  archive.save_to(out);
-  return out.str();
-}
+std::string serializeTensors(const NamedTensors& tensors) { return safetensors::encode(tensors); }
 
 NamedTensors deserializeTensors(const std::string& bytes, const std::string& what) {
-  NamedTensors tensors;
-  try {
-    std::istringstream in(bytes);
-    torch::serialize::InputArchive archive;
-    archive.load_from(in);
-    for (const std::string& key : archive.keys()) {
-      torch::Tensor tensor;
-      if (!key.starts_with(kEntryPrefix)) continue;
-      archive.read(key, tensor);
-      tensors[key.substr(kEntryPrefix.size())] = tensor;
-    }
-  } catch (const c10::Error& e) {
-    throw Error("{} is corrupt or not a pagefl state file ({})", what, e.what_without_backtrace());
-  }
-  return tensors;
+  return safetensors::decode(bytes, what).tensors;
 }
 
 torch::Tensor bytesTensor(const std::string& bytes) {
@@ -114,7 +91,7 @@ void writeSealedFile(const std::string& path, const std::string& payload) {
 
 std::string readSealedFile(const std::string& path, const std::string& what) {
   std::string bytes = readWholeFile(path, what);
-  if (bytes.size() < kSealHeaderBytes || !std::string_view(bytes).starts_with(kSealMagic) ||
+  if (bytes.size() < kSealHeaderBytes || bytes.rfind(kSealMagic, 0) != 0 ||
       bytes[kSealHeaderBytes - 1] != '\n')
     throw Error("{} '{}' is not a sealed pagefl state file (damaged, or written by an older pagefl)", what, path);
   const std::string recorded = bytes.substr(kSealMagic.size(), 64);

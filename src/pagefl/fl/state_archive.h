@@ -1,5 +1,5 @@
-// Named tensors to bytes and back, and files replaced atomically: the format of server
-// checkpoints and of a deployed client's state on its disk.
+// Named tensors to bytes and back (safetensors, core/safetensors.h), and files replaced
+// atomically: the format of server checkpoints and of a deployed client's state on its disk.
 #pragma once
 
 #include <string>

@@ -61,7 +61,7 @@ ServerCheckpoint loadCheckpoint(const std::string& path, std::int64_t rounds, st
                                 site.value("test", std::int64_t{0}), {}});
   const std::string prefix = kServerPrefix;
   for (auto& [name, tensor] : file)
-    if (name.starts_with(prefix)) checkpoint.server_state[name.substr(prefix.size())] = tensor;
+    if (name.rfind(prefix, 0) == 0) checkpoint.server_state[name.substr(prefix.size())] = tensor;
   checkContents(checkpoint, what, rounds, model_size);
   return checkpoint;
 }

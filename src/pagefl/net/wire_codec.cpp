@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 #include <torch/torch.h>
 
-#include <bit>
 #include <cstring>
 
 #include "pagefl/core/error.h"
@@ -12,7 +11,8 @@
 namespace pagefl::net {
 namespace {
 
-static_assert(std::endian::native == std::endian::little, "the wire format is little-endian float32");
+// __BYTE_ORDER__ rather than std::endian: the fuzz build compiles this file as C++17 (fuzz/CMakeLists.txt).
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire format is little-endian float32");
 
 constexpr const char* kGlobal = "global";
 constexpr const char* kParams = "params";
@@ -40,17 +40,21 @@ NamedTensors readTensors(const WireMessage& wire) {
     std::vector<std::int64_t> shape(spec.shape().begin(), spec.shape().end());
     // Counted against the bytes that actually remain, so that no product can overflow.
     const std::size_t remaining = (wire.payload.size() - offset) / sizeof(float);
+    const auto tooLarge = [&] {
+      return Error("tensor '{}' of shape [{}] is larger than the {} bytes of payload left", name,
+                   excerpt(fmt::format("{}", fmt::join(shape, ", "))), wire.payload.size() - offset);
+    };
     std::size_t count = 1;
     bool empty = false;
     for (std::int64_t size : shape) {
       if (size < 0) throw Error("tensor '{}' has a negative dimension ({})", name, size);
       empty = empty || size == 0;
-      if (!empty && count > remaining / static_cast<std::size_t>(size))
-        throw Error("tensor '{}' of shape [{}] is larger than the {} bytes of payload left", name,
-                    excerpt(fmt::format("{}", fmt::join(shape, ", "))), wire.payload.size() - offset);
+      if (!empty && count > remaining / static_cast<std::size_t>(size)) throw tooLarge();
       if (!empty) count *= static_cast<std::size_t>(size);
     }
     if (empty) count = 0;
+    // A scalar (no dimensions) holds one value, which the loop above never compared.
+    if (count > remaining) throw tooLarge();
     const std::size_t bytes = count * sizeof(float);
     if (tensors.count(spec.name())) throw Error("tensor '{}' appears twice", name);
     torch::Tensor tensor = torch::empty(shape, torch::kFloat32);
@@ -90,7 +94,7 @@ ServerMessage decodeRound(const WireMessage& wire) {
   for (auto& [name, tensor] : readTensors(wire)) {
     if (name == kGlobal) {
       message.global = tensor;
-    } else if (name.starts_with(kNamedTensor)) {
+    } else if (name.rfind(kNamedTensor, 0) == 0) {
       message.tensors[name.substr(kNamedTensor.size())] = tensor;
     }
   }
@@ -120,7 +124,7 @@ ClientUpdate decodeUpdate(const WireMessage& wire, std::int64_t client_index) {
   for (auto& [name, tensor] : readTensors(wire)) {
     if (name == kParams) {
       update.params = tensor;
-    } else if (name.starts_with(kNamedTensor)) {
+    } else if (name.rfind(kNamedTensor, 0) == 0) {
       update.tensors[name.substr(kNamedTensor.size())] = tensor;
     } else {
       throw Error("unknown tensor '{}' (expected 'params' or 'tensor/<name>')", excerpt(name));

@@ -3,8 +3,11 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <iterator>
 
 #include "pagefl/core/error.h"
+#include "pagefl/core/safetensors.h"
+#include "pagefl/rl/module_state.h"
 
 namespace pagefl::rl {
 namespace {
@@ -119,64 +122,59 @@ bool DdpgAgent::update(std::mt19937_64& rng) {
 }
 
 void DdpgAgent::save(std::ostream& out) const {
-  torch::serialize::OutputArchive archive;
-  auto put = [&archive](const char* key, const auto& saveable) {
-    torch::serialize::OutputArchive sub;
-    saveable.save(sub);
-    archive.write(key, sub);
-  };
-  put("actor", *actor_);
-  put("actor_target", *actor_target_);
-  put("critic", *critic_);
-  put("critic_target", *critic_target_);
-  put("actor_optimizer", *actor_optimizer_);
-  put("critic_optimizer", *critic_optimizer_);
-  archive.write("replay_states", replay_.states());
-  archive.write("replay_actions", replay_.actions());
-  archive.write("replay_rewards", replay_.rewards());
-  archive.write("replay_next_states", replay_.nextStates());
-  archive.write("replay_cursor", torch::tensor({replay_.size(), replay_.position()}, torch::kInt64));
-  archive.write("noise", noise_.state());
-  archive.write("epsilon", torch::tensor(epsilon_, torch::kFloat64));
-  archive.write("counters", torch::tensor({acts_, updates_}, torch::kInt64));
-  archive.save_to(out);
+  StateTensors state;
+  saveParameters(*actor_, "actor/", state);
+  saveParameters(*actor_target_, "actor_target/", state);
+  saveParameters(*critic_, "critic/", state);
+  saveParameters(*critic_target_, "critic_target/", state);
+  saveAdamState(*actor_optimizer_, "actor_optimizer/", state);
+  saveAdamState(*critic_optimizer_, "critic_optimizer/", state);
+  state["replay_states"] = replay_.states();
+  state["replay_actions"] = replay_.actions();
+  state["replay_rewards"] = replay_.rewards();
+  state["replay_next_states"] = replay_.nextStates();
+  state["replay_cursor"] = torch::tensor({replay_.size(), replay_.position()}, torch::kInt64);
+  state["noise"] = noise_.state();
+  state["epsilon"] = torch::tensor({epsilon_}, torch::kFloat64);
+  state["counters"] = torch::tensor({acts_, updates_}, torch::kInt64);
+  const std::string bytes = safetensors::encode(state);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 void DdpgAgent::load(std::istream& in) {
+  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(in);
-    auto get = [&archive](const char* key, auto& loadable) {
-      torch::serialize::InputArchive sub;
-      archive.read(key, sub);
-      loadable.load(sub);
+    const StateTensors state = safetensors::decode(bytes, "the saved DDPG agent").tensors;
+    auto saved = [&state](const char* key) -> const torch::Tensor& {
+      const auto it = state.find(key);
+      if (it == state.end()) throw Error("the saved DDPG agent lacks '{}'", key);
+      return it->second;
     };
-    get("actor", *actor_);
-    get("actor_target", *actor_target_);
-    get("critic", *critic_);
-    get("critic_target", *critic_target_);
-    get("actor_optimizer", *actor_optimizer_);
-    get("critic_optimizer", *critic_optimizer_);
-    torch::Tensor cursor, epsilon, counters;
-    TransitionBatch replay;
-    archive.read("replay_states", replay.states);
-    archive.read("replay_actions", replay.actions);
-    archive.read("replay_rewards", replay.rewards);
-    archive.read("replay_next_states", replay.next_states);
-    archive.read("replay_cursor", cursor);
-    archive.read("noise", noise_.state());
-    archive.read("epsilon", epsilon);
-    archive.read("counters", counters);
-    if (noise_.state().numel() != options_.action_dim ||
-        actor_->fc1->weight.sizes() != torch::IntArrayRef{options_.hidden1, options_.state_dim} ||
-        cursor.numel() != 2 || epsilon.numel() != 1 || counters.numel() != 2)
-      throw Error("cannot restore a DDPG agent: the saved agent has other dimensions");
-    replay_.restore(std::move(replay), cursor[0].item<std::int64_t>(), cursor[1].item<std::int64_t>());
+    loadParameters(*actor_, "actor/", state);
+    loadParameters(*actor_target_, "actor_target/", state);
+    loadParameters(*critic_, "critic/", state);
+    loadParameters(*critic_target_, "critic_target/", state);
+    loadAdamState(*actor_optimizer_, "actor_optimizer/", state);
+    loadAdamState(*critic_optimizer_, "critic_optimizer/", state);
+    const torch::Tensor &cursor = saved("replay_cursor"), &epsilon = saved("epsilon"), &counters = saved("counters"),
+                        &noise = saved("noise");
+    if (noise.sizes() != noise_.state().sizes() || noise.scalar_type() != noise_.state().scalar_type() ||
+        cursor.numel() != 2 || cursor.scalar_type() != torch::kInt64 || epsilon.numel() != 1 ||
+        epsilon.scalar_type() != torch::kFloat64 || counters.numel() != 2 || counters.scalar_type() != torch::kInt64)
+      throw Error("the saved DDPG agent has other dimensions");
+    if (!torch::isfinite(noise).all().item<bool>() || !std::isfinite(epsilon.item<double>()) ||
+        (counters < 0).any().item<bool>())
+      throw Error("the saved DDPG agent holds NaN/Inf noise or epsilon, or negative counters");
+    replay_.restore({saved("replay_states"), saved("replay_actions"), saved("replay_rewards"), saved("replay_next_states")},
+                    cursor[0].item<std::int64_t>(), cursor[1].item<std::int64_t>());
+    noise_.state().copy_(noise);
     epsilon_ = epsilon.item<double>();
     acts_ = counters[0].item<std::int64_t>();
     updates_ = counters[1].item<std::int64_t>();
+  } catch (const Error& e) {
+    throw Error("cannot restore a DDPG agent: {}", e.what());
   } catch (const c10::Error& e) {
-    throw Error("cannot restore a DDPG agent: the saved state does not match this agent ({})", e.what_without_backtrace());
+    throw Error("cannot restore a DDPG agent: {}", e.what_without_backtrace());
   }
 }
 
