@@ -83,6 +83,27 @@ TEST(HostileData, LeafFilesThatWouldCrashOrMisleadGetClearErrors) {
   EXPECT_EQ(file.users[1].data.x.sizes(), (std::vector<std::int64_t>{0, 2}));
 }
 
+// Found by bench/hostile_inputs.py: a train file whose users hold no samples ended in a LibTorch
+// error (exit 3); a number label beside a character label was read as its character's class.
+TEST(HostileData, LeafFilesThatDisagreeWithEachOtherGetClearErrors) {
+  TempDir dir;
+  auto sourceError = [&](const std::string& train, const std::string& test) {
+    std::ofstream(dir.file("train.json")) << train;
+    std::ofstream(dir.file("test.json")) << test;
+    Config config = parseConfig("", {"data.source=\"leaf\"", "data.leaf_train=\"" + dir.file("train.json") + "\"",
+                                     "data.leaf_test=\"" + dir.file("test.json") + "\""}, "test");
+    return errorOf([&] { loadSource(config, RngStreams(1)); });
+  };
+  const std::string two_features = R"({"users": ["u"], "user_data": {"u": {"x": [[1, 2]], "y": [0]}}})";
+  EXPECT_TRUE(mentions(sourceError(R"({"users": ["u"], "user_data": {"u": {"x": [], "y": []}}})", two_features),
+                       "train.json' holds no training samples"));
+  const std::string error =
+      sourceError(two_features, R"({"users": ["u"], "user_data": {"u": {"x": [[1, 2, 3]], "y": [0]}}})");
+  EXPECT_TRUE(mentions(error, "test.json' has samples of shape [3] but")) << error;
+  EXPECT_TRUE(mentions(leafError(dir, R"({"users": ["u"], "user_data": {"u": {"x": [[1], [2]], "y": [0, "a"]}}})"),
+                       "sample 1: label is a string but sample 0's is a number"));
+}
+
 TEST(HostileData, AJpegHeaderClaimingGiantImagesIsRefusedBeforeDecoding) {
   RgbImage image{4, 4, std::vector<std::uint8_t>(48, 128)};
   std::vector<std::uint8_t> bytes = encodeJpeg(image);

@@ -68,6 +68,9 @@ Dataset readUser(const json& record, const std::string& where, std::int64_t expe
     if (width >= 0 && length != width)
       throw Error("{} sample {}: it has {} features but earlier samples have {}", where, i, length, width);
     width = length;
+    if (i > 0 && ys[i].is_string() != ys[0].is_string())
+      throw Error("{} sample {}: label is {} but sample 0's is {}; labels must all be integers or all characters",
+                  where, i, ys[i].is_string() ? "a string" : "a number", ys[0].is_string() ? "a string" : "a number");
     if (ys[i].is_string() && ys[i].get<std::string>().size() == 1) {
       labels.push_back(characterIndex(ys[i].get<std::string>()[0], fmt::format("{} sample {}", where, i)));
       continue;
