@@ -13,7 +13,7 @@ for harness in idx cifar leaf jpeg config wire archive; do
   cp -n "$here/corpus/$harness"/* "$work"/ 2>/dev/null || true
   echo "fuzz: $harness for ${seconds}s"
   # A single allocation over 256 MB from an input of at most 64 KiB is a finding, as is a leak.
-  if ! ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$here/lsan.supp" "$build/${harness}_fuzz" -max_total_time="$seconds" -max_len=65536 \
+  if ! ASAN_OPTIONS=detect_leaks=1 "$build/${harness}_fuzz" -max_total_time="$seconds" -max_len=65536 \
       -malloc_limit_mb=256 -rss_limit_mb=3072 -timeout=20 -print_final_stats=1 \
       -artifact_prefix="$build/findings/${harness}-" "$work" > "$build/${harness}.log" 2>&1; then
     tail -40 "$build/${harness}.log"

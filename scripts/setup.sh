@@ -17,7 +17,8 @@ PACKAGES=(
   libssl-dev openssl                 # SHA-256 of audited updates; scripts/make-certs.sh
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-14 libclang-rt-14-dev         # `make fuzz`: libFuzzer and AddressSanitizer
+  clang-14 libclang-rt-14-dev llvm-14 # `make fuzz`: libFuzzer, AddressSanitizer, its symbolizer
+  python3                            # bench/ scripts (hostile inputs, attack table)
 )
 
 missing=()

@@ -2,8 +2,11 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <cmath>
 #include <iterator>
+#include <string>
+#include <utility>
 
 #include "pagefl/core/error.h"
 #include "pagefl/core/safetensors.h"
@@ -26,6 +29,12 @@ void copyParameters(torch::nn::Module& from, torch::nn::Module& to) {
   auto source = from.parameters();
   auto target = to.parameters();
   for (std::size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
+}
+
+// The agent's networks by the prefix of their entries in a saved agent.
+std::array<std::pair<std::string, torch::nn::Module*>, 4> networksOf(Actor& actor, Actor& actor_target, Critic& critic,
+                                                                     Critic& critic_target) {
+  return {{{"actor/", &actor}, {"actor_target/", &actor_target}, {"critic/", &critic}, {"critic_target/", &critic_target}}};
 }
 
 void softUpdate(torch::nn::Module& from, torch::nn::Module& to, double tau) {
@@ -123,10 +132,8 @@ bool DdpgAgent::update(std::mt19937_64& rng) {
 
 void DdpgAgent::save(std::ostream& out) const {
   StateTensors state;
-  saveParameters(*actor_, "actor/", state);
-  saveParameters(*actor_target_, "actor_target/", state);
-  saveParameters(*critic_, "critic/", state);
-  saveParameters(*critic_target_, "critic_target/", state);
+  for (const auto& [prefix, network] : networksOf(*actor_, *actor_target_, *critic_, *critic_target_))
+    saveParameters(*network, prefix, state);
   saveAdamState(*actor_optimizer_, "actor_optimizer/", state);
   saveAdamState(*critic_optimizer_, "critic_optimizer/", state);
   state["replay_states"] = replay_.states();
@@ -150,10 +157,8 @@ void DdpgAgent::load(std::istream& in) {
       if (it == state.end()) throw Error("the saved DDPG agent lacks '{}'", key);
       return it->second;
     };
-    loadParameters(*actor_, "actor/", state);
-    loadParameters(*actor_target_, "actor_target/", state);
-    loadParameters(*critic_, "critic/", state);
-    loadParameters(*critic_target_, "critic_target/", state);
+    for (const auto& [prefix, network] : networksOf(*actor_, *actor_target_, *critic_, *critic_target_))
+      loadParameters(*network, prefix, state);
     loadAdamState(*actor_optimizer_, "actor_optimizer/", state);
     loadAdamState(*critic_optimizer_, "critic_optimizer/", state);
     const torch::Tensor &cursor = saved("replay_cursor"), &epsilon = saved("epsilon"), &counters = saved("counters"),
