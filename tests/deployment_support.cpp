@@ -145,6 +145,11 @@ std::vector<std::string> clientArgs(const Federation& federation, const TempDir&
           "--state", dir.file("state-" + site), "--insecure", "--give-up-after", "60"};
 }
 
+std::vector<std::string> stallingAt(std::vector<std::string> site_args, int round) {
+  site_args.insert(site_args.end(), {"--stall-at-round", std::to_string(round)});
+  return site_args;
+}
+
 // Rows of a query on the audit log, each row's columns joined by '|'.
 std::vector<std::string> auditRows(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;

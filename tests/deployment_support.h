@@ -51,6 +51,8 @@ Federation makeFederation(const TempDir& dir, const std::vector<std::string>& ex
 // `pagefl server` and one `pagefl client` per site, plaintext.
 std::vector<std::string> serverArgs(const Federation& federation, const std::vector<std::string>& overrides = {});
 std::vector<std::string> clientArgs(const Federation& federation, const TempDir& dir, const std::string& site);
+// A site's arguments with the drill that makes it hang before sending, from `round` on.
+std::vector<std::string> stallingAt(std::vector<std::string> site_args, int round);
 
 // Rows of a query on the audit log, each row's columns joined by '|'.
 std::vector<std::string> auditRows(const std::string& path, const std::string& sql);

@@ -91,8 +91,8 @@ TEST(Deployment, KilledSiteIsDroppedAtTheDeadlineAndRejoinsWithItsAgent) {
   std::vector<std::unique_ptr<Process>> sites;
   for (const char* site : {"client_0", "client_1", "client_3"})
     sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(std::string(site) + ".log")));
-  auto stalled = std::make_unique<Process>(clientArgs(federation, dir, "client_2"), dir.file("client_2.log"),
-                                           std::vector<std::string>{"PAGEFL_TEST_STALL_AT_ROUND=2"});
+  auto stalled = std::make_unique<Process>(stallingAt(clientArgs(federation, dir, "client_2"), 2),
+                                           dir.file("client_2.log"));
   ASSERT_TRUE(stalled->waitForOutput("stalling in round", seconds(60))) << stalled->output();
   const std::string stall_log = stalled->output();
   const int round = std::stoi(stall_log.substr(stall_log.find("stalling in round ") + 18));
@@ -137,8 +137,7 @@ TEST(Deployment, SiteRestartedWithinItsRoundSendsItsSavedUpdateAndTheRunIsUnchan
   for (const char* site : {"client_0", "client_1", "client_3"})
     sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(std::string(site) + ".log")));
   {
-    Process stalled(clientArgs(federation, dir, "client_2"), dir.file("client_2.log"),
-                    std::vector<std::string>{"PAGEFL_TEST_STALL_AT_ROUND=2"});
+    Process stalled(stallingAt(clientArgs(federation, dir, "client_2"), 2), dir.file("client_2.log"));
     ASSERT_TRUE(stalled.waitForOutput("stalling in round 2", seconds(60))) << stalled.output();
   }  // killed after it trained and saved, before it sent
   Process restarted(clientArgs(federation, dir, "client_2"), dir.file("client_2-restarted.log"));
@@ -162,9 +161,8 @@ TEST(Deployment, ServerStoppedOrKilledAndResumedLosesAndRepeatsNoUpdate) {
     sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(std::string(site) + ".log")));
   // client_3 hangs in a chosen round, so each signal reaches the server in the middle of a round.
   auto stallingSite = [&](int round) {
-    return std::make_unique<Process>(clientArgs(federation, dir, "client_3"),
-                                     dir.file(fmt::format("client_3-{}.log", round)),
-                                     std::vector<std::string>{fmt::format("PAGEFL_TEST_STALL_AT_ROUND={}", round)});
+    return std::make_unique<Process>(stallingAt(clientArgs(federation, dir, "client_3"), round),
+                                     dir.file(fmt::format("client_3-{}.log", round)));
   };
   {
     // SIGTERM in round 5: a clean stop, checkpointed after round 4.

@@ -64,14 +64,6 @@ std::unique_ptr<grpc::ClientContext> contextWithin(std::chrono::seconds timeout)
   return context;
 }
 
-// The test hook that makes this site hang mid-round (after training, before sending), so that
-// tests can kill it there: PAGEFL_TEST_STALL_AT_ROUND=<round> stalls in the first round from
-// <round> on that this site is sampled for.
-std::int64_t stallRound() {
-  const char* value = std::getenv("PAGEFL_TEST_STALL_AT_ROUND");
-  return value ? std::atoll(value) : -1;
-}
-
 // The update a site last produced, kept with its state: offered the same round again with the
 // same global model (after its own restart or the server's), the site sends it instead of training
 // again, so that its local state (agents, personal models) advances once per round.
@@ -241,8 +233,8 @@ class SiteRunner {
       saved_ = {message.round, global_sha256, encodeUpdate(update, options_.id)};
       writeSealedFile(state_path_, siteFile(state_, saved_));
     }
-    if (const std::int64_t stall = stallRound(); stall > 0 && message.round >= stall) {
-      spdlog::warn("test hook: stalling in round {} (PAGEFL_TEST_STALL_AT_ROUND)", message.round);
+    if (options_.stall_at_round > 0 && message.round >= options_.stall_at_round) {
+      spdlog::warn("drill: stalling in round {} before sending (--stall-at-round)", message.round);
       for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
     }
     wire::SubmitReply reply;

@@ -22,6 +22,10 @@ struct ClientOptions {
   double give_up_s = 300;  // stop after the server has been unreachable this long
   // A drill: this site poisons every update it sends (fl/attack.h), to test a server's defences.
   std::optional<AttackConfig> attack;
+  // A drill: hang after training (and saving) in the first round from this one on that the site is
+  // sampled for, before sending, so that deadlines, stragglers and crash recovery can be tested
+  // by killing it there. 0: never.
+  std::int64_t stall_at_round = 0;
 };
 
 int runClient(const ClientOptions& options);
