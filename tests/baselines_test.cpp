@@ -1,4 +1,4 @@
-// The baselines of issue 4: each one learns and is deterministic across worker counts on a tiny
+// The baselines: each one learns and is deterministic across worker counts on a tiny
 // synthetic task, and each one's characteristic rule matches a hand-computed case.
 #include <gtest/gtest.h>
 #include <torch/torch.h>

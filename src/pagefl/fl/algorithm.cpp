@@ -59,7 +59,7 @@ SgdOptions fineTuneOptions(const Config& config) {
 
 namespace {
 
-// The baselines of issue 4, each a server half and a client half.
+// The baselines, each a server half and a client half.
 std::optional<Algorithm> makeBaseline(const Config& config) {
   const AlgorithmConfig& a = config.algorithm;
   const std::string& name = a.name;
