@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <chrono>
+
 #include "pagefl/core/error.h"
+#include "pagefl/net/protobuf_log.h"
 #include "test_support.h"
 
 namespace pagefl::net {
@@ -89,6 +92,23 @@ TEST(WireCodec, MalformedStreamsAreRefusedWithTheirDefect) {
   next->add_shape(2);
   EXPECT_NE(errorOf([&] { decodeUpdate(scalars, 0); }).find("tensor 'params' of shape [] is larger than the 0 bytes"),
             std::string::npos);
+}
+
+// A hostile site can make protobuf log a line per message (a string field of invalid UTF-8);
+// the server writes at most 10 such lines a minute and then says how many it dropped.
+TEST(ProtobufLog, AtMostTenLinesAMinuteThenTheCountOfThoseDropped) {
+  LineRateLimiter limiter(10);
+  const auto start = std::chrono::steady_clock::now();
+  int emitted = 0;
+  for (int i = 0; i < 25; ++i) {
+    const LineRateLimiter::Verdict verdict = limiter.admit(start + std::chrono::seconds(i));
+    emitted += verdict.emit;
+    EXPECT_EQ(verdict.suppressed_before, 0);
+  }
+  EXPECT_EQ(emitted, 10);
+  const LineRateLimiter::Verdict next_minute = limiter.admit(start + std::chrono::seconds(61));
+  EXPECT_TRUE(next_minute.emit);
+  EXPECT_EQ(next_minute.suppressed_before, 15);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "pagefl/core/error.h"
 #include "pagefl/fl/state_archive.h"
+#include "pagefl/net/protobuf_log.h"
 
 namespace pagefl::net {
 namespace {
@@ -38,6 +39,7 @@ void logGrpcLine(gpr_log_func_args* args) {
 
 void configureGrpc() {
   gpr_set_log_function(logGrpcLine);
+  routeProtobufLogsToSpdlog();
   setenv("GRPC_DNS_RESOLVER", "native", /*overwrite=*/0);
 }
 
