@@ -4,8 +4,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <optional>
-#include <utility>
 
 #include "pagefl/core/error.h"
 #include "pagefl/data/cifar_reader.h"
@@ -59,31 +57,6 @@ Dataset randomSubset(const Dataset& data, std::int64_t count, const RngStreams& 
   return data.select(picked);
 }
 
-// The files' samples are concatenated and batched together, so they must agree in shape across
-// files too; users without samples take that shape. Throws when the train file holds no sample.
-void giveEveryFileOneSampleShape(const std::vector<std::pair<std::string, std::vector<LeafUser>*>>& files) {
-  std::optional<std::vector<std::int64_t>> shape;
-  std::string reference;
-  for (const auto& [path, users] : files)
-    for (const LeafUser& user : *users) {
-      if (user.data.size() == 0) continue;
-      if (!shape) {
-        shape = user.data.sampleShape(), reference = path;
-      } else if (user.data.sampleShape() != *shape) {
-        throw Error("'{}' has samples of shape [{}] but '{}' has [{}]: the LEAF files must describe the same features",
-                    path, fmt::join(user.data.sampleShape(), ", "), reference, fmt::join(*shape, ", "));
-      }
-    }
-  const auto& [train_path, train] = files.front();
-  if (std::all_of(train->begin(), train->end(), [](const LeafUser& user) { return user.data.size() == 0; }))
-    throw Error("'{}' holds no training samples: every user's \"y\" is empty", train_path);
-  std::vector<std::int64_t> empty_shape = *shape;
-  empty_shape.insert(empty_shape.begin(), 0);
-  for (const auto& [path, users] : files)
-    for (LeafUser& user : *users)
-      if (user.data.size() == 0) user.data = {torch::empty(empty_shape), torch::empty({0}, torch::kInt64)};
-}
-
 SourceData loadLeaf(const DataConfig& config) {
   if (config.leaf_train.empty() || config.leaf_test.empty())
     throw Error("data.source = \"leaf\" needs data.leaf_train and data.leaf_test (LEAF JSON files)");
@@ -93,8 +66,9 @@ SourceData loadLeaf(const DataConfig& config) {
   std::vector<LeafUser> server_test;
   if (!config.leaf_server_test.empty())
     server_test = readLeafJson(config.leaf_server_test, config.leaf_sample_shape).users;
-  giveEveryFileOneSampleShape(
-      {{config.leaf_train, &train}, {config.leaf_test, &test}, {config.leaf_server_test, &server_test}});
+  giveEveryUserOneShape({{config.leaf_train, &train}, {config.leaf_test, &test}, {config.leaf_server_test, &server_test}});
+  if (std::all_of(train.begin(), train.end(), [](const LeafUser& user) { return user.data.size() == 0; }))
+    throw Error("'{}' holds no training samples: every user's \"y\" is empty", config.leaf_train);
   if (train.size() != test.size())
     throw Error("'{}' has {} users but '{}' has {}: train and test files must list the same users", config.leaf_train,
                 train.size(), config.leaf_test, test.size());

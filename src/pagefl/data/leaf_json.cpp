@@ -1,5 +1,6 @@
 #include "pagefl/data/leaf_json.h"
 
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -99,28 +100,30 @@ Dataset readUser(const json& record, const std::string& where, std::int64_t expe
   return {x, y};
 }
 
-// Users are concatenated and batched together, so their samples must agree in shape; a user
-// without samples takes the others' shape.
-void giveEveryUserOneShape(std::vector<LeafUser>& users, const std::string& path) {
+}  // namespace
+
+void giveEveryUserOneShape(const std::vector<LeafUsersOfFile>& files) {
   const LeafUser* reference = nullptr;
-  for (const LeafUser& user : users) {
-    if (user.data.size() == 0) continue;
-    if (!reference) {
-      reference = &user;
-    } else if (user.data.sampleShape() != reference->data.sampleShape()) {
-      throw Error("'{}': user '{}' has samples of {} features but user '{}' has {}; every user needs the same features",
-                  path, excerpt(user.name), user.data.x[0].numel(), excerpt(reference->name),
-                  reference->data.x[0].numel());
+  std::string reference_path;
+  for (const auto& [path, users] : files)
+    for (const LeafUser& user : *users) {
+      if (user.data.size() == 0) continue;
+      if (!reference) {
+        reference = &user, reference_path = path;
+      } else if (user.data.sampleShape() != reference->data.sampleShape()) {
+        throw Error("'{}' has samples of shape [{}] but '{}' has [{}] (users '{}' and '{}'): every user needs the "
+                    "same features",
+                    path, fmt::join(user.data.sampleShape(), ", "), reference_path,
+                    fmt::join(reference->data.sampleShape(), ", "), excerpt(user.name), excerpt(reference->name));
+      }
     }
-  }
   if (!reference) return;
   std::vector<std::int64_t> empty_shape = reference->data.sampleShape();
   empty_shape.insert(empty_shape.begin(), 0);
-  for (LeafUser& user : users)
-    if (user.data.size() == 0) user.data = {torch::empty(empty_shape), torch::empty({0}, torch::kInt64)};
+  for (const auto& [path, users] : files)
+    for (LeafUser& user : *users)
+      if (user.data.size() == 0) user.data = {torch::empty(empty_shape), torch::empty({0}, torch::kInt64)};
 }
-
-}  // namespace
 
 LeafFile readLeafJson(const std::string& path, const std::vector<std::int64_t>& sample_shape) {
   if (std::filesystem::is_directory(path)) throw Error("LEAF JSON file '{}' is a directory; it must be a file", path);
@@ -158,7 +161,7 @@ LeafFile readLeafJson(const std::string& path, const std::vector<std::int64_t>& 
       out.characters = out.characters || record["x"][0].is_string();
     out.users.push_back({name, readUser(record, where, expected, sample_shape)});
   }
-  giveEveryUserOneShape(out.users, path);
+  giveEveryUserOneShape({{path, &out.users}});
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pagefl/data/dataset.h"
@@ -30,6 +31,12 @@ struct LeafFile {
 // string and each y one character; both become indices into kLeafCharacters (x as floats).
 // Throws pagefl::Error naming the user and field at fault.
 LeafFile readLeafJson(const std::string& path, const std::vector<std::int64_t>& sample_shape = {});
+
+// Users are concatenated and batched together, so their samples must agree in shape, within a
+// file and across the files of one dataset; a user without samples takes the others' shape.
+// Throws naming both files and users when two disagree. readLeafJson does this for its one file.
+using LeafUsersOfFile = std::pair<std::string, std::vector<LeafUser>*>;
+void giveEveryUserOneShape(const std::vector<LeafUsersOfFile>& files);
 
 void writeLeafJson(const std::string& path, const std::vector<LeafUser>& users);
 

@@ -23,9 +23,10 @@ std::shared_ptr<grpc::ServerCredentials> serverCredentials(const TlsFiles& files
 std::shared_ptr<grpc::ChannelCredentials> channelCredentials(const TlsFiles& files);
 
 // Sets up gRPC for pagefl's processes: its log lines (TLS handshake failures among them) go to
-// pagefl's log, explained, and protobuf's at a bounded rate (net/protobuf_log.h); names resolve through the system's resolver (/etc/hosts, nsswitch)
-// rather than gRPC's own DNS client, which cannot resolve "localhost" on a machine without a DNS
-// server. A GRPC_DNS_RESOLVER already set is respected.
+// pagefl's log, explained, and protobuf's at a bounded rate (net/protobuf_log.h); names resolve
+// through the system's resolver (/etc/hosts, nsswitch) rather than gRPC's own DNS client, which
+// cannot resolve "localhost" on a machine without a DNS server. A GRPC_DNS_RESOLVER already set is
+// respected.
 void configureGrpc();
 
 // The common name of the verified client certificate, or nothing on a plaintext connection.

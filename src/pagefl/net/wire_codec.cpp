@@ -11,7 +11,7 @@
 namespace pagefl::net {
 namespace {
 
-// __BYTE_ORDER__ rather than std::endian: the fuzz build compiles this file as C++17 (fuzz/CMakeLists.txt).
+// __BYTE_ORDER__ rather than std::endian: the fuzz build compiles this file as C++17.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire format is little-endian float32");
 
 constexpr const char* kGlobal = "global";
