@@ -91,8 +91,8 @@ TEST(Deployment, KilledSiteIsDroppedAtTheDeadlineAndRejoinsWithItsAgent) {
   std::vector<std::unique_ptr<Process>> sites;
   for (const char* site : {"client_0", "client_1", "client_3"})
     sites.push_back(std::make_unique<Process>(clientArgs(federation, dir, site), dir.file(std::string(site) + ".log")));
-  auto stalled = std::make_unique<Process>(stallingAt(clientArgs(federation, dir, "client_2"), 2),
-                                           dir.file("client_2.log"));
+  auto stalled =
+      std::make_unique<Process>(stallingAt(clientArgs(federation, dir, "client_2"), 2), dir.file("client_2.log"));
   ASSERT_TRUE(stalled->waitForOutput("stalling in round", seconds(60))) << stalled->output();
   const std::string stall_log = stalled->output();
   const int round = std::stoi(stall_log.substr(stall_log.find("stalling in round ") + 18));

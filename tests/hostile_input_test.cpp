@@ -90,8 +90,10 @@ TEST(HostileData, LeafFilesThatDisagreeWithEachOtherGetClearErrors) {
   auto sourceError = [&](const std::string& train, const std::string& test) {
     std::ofstream(dir.file("train.json")) << train;
     std::ofstream(dir.file("test.json")) << test;
-    Config config = parseConfig("", {"data.source=\"leaf\"", "data.leaf_train=\"" + dir.file("train.json") + "\"",
-                                     "data.leaf_test=\"" + dir.file("test.json") + "\""}, "test");
+    Config config = parseConfig("",
+                                {"data.source=\"leaf\"", "data.leaf_train=\"" + dir.file("train.json") + "\"",
+                                 "data.leaf_test=\"" + dir.file("test.json") + "\""},
+                                "test");
     return errorOf([&] { loadSource(config, RngStreams(1)); });
   };
   const std::string two_features = R"({"users": ["u"], "user_data": {"u": {"x": [[1, 2]], "y": [0]}}})";

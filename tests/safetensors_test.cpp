@@ -33,8 +33,8 @@ std::string floats(std::initializer_list<float> values) {
 }
 
 TEST(Safetensors, WritesTheSpecifiedLayoutExactly) {
-  const std::string written = encode({{"b", torch::tensor({3.0f})}, {"a", torch::tensor({1.0f, 2.0f})}},
-                                     {{"round", "7"}});
+  const std::string written =
+      encode({{"b", torch::tensor({3.0f})}, {"a", torch::tensor({1.0f, 2.0f})}}, {{"round", "7"}});
   // Keys in order, offsets from the start of the data, the header padded with spaces to 8 bytes.
   std::string header = R"({"__metadata__":{"round":"7"},"a":{"data_offsets":[0,8],"dtype":"F32","shape":[2]},)"
                        R"("b":{"data_offsets":[8,12],"dtype":"F32","shape":[1]}})";
@@ -43,10 +43,10 @@ TEST(Safetensors, WritesTheSpecifiedLayoutExactly) {
 }
 
 TEST(Safetensors, ReadsAFileWrittenByTheReferenceLayout) {
-  const Contents read = decode(
-      fileOf(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"__metadata__":{"format":"pt"}})",
-             floats({1, 2, 3, 4})),
-      "the file");
+  const Contents read =
+      decode(fileOf(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"__metadata__":{"format":"pt"}})",
+                    floats({1, 2, 3, 4})),
+             "the file");
   ASSERT_EQ(read.tensors.count("w"), 1u);
   EXPECT_TRUE(torch::equal(read.tensors.at("w"), torch::tensor({1.0f, 2.0f, 3.0f, 4.0f}).reshape({2, 2})));
   EXPECT_EQ(read.metadata.at("format"), "pt");

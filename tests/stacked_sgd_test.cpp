@@ -176,8 +176,7 @@ TEST(StackedClients, PageSyntheticAccuraciesTrackThePerClientPathOver20Rounds) {
       if (std::abs(a[s] - b[s]) > 3e-3) ++beyond_three_tenths[s];
     }
   }
-  for (std::size_t s = 0; s < beyond_three_tenths.size(); ++s)
-    EXPECT_LE(beyond_three_tenths[s], 2) << "stream " << s;
+  for (std::size_t s = 0; s < beyond_three_tenths.size(); ++s) EXPECT_LE(beyond_three_tenths[s], 2) << "stream " << s;
 }
 
 }  // namespace

@@ -212,9 +212,10 @@ int main(int argc, char** argv) {
   client->add_option("--attack", attack,
                      "drill: poison every update this site sends (scale:F, sign-flip:F or random:F) to test the "
                      "server's [robust] defences");
-  client->add_option("--stall-at-round", client_options.stall_at_round,
-                     "drill: hang after training in the first sampled round from N on, before sending, to test "
-                     "the server's deadline and a site's recovery when it is killed there")
+  client
+      ->add_option("--stall-at-round", client_options.stall_at_round,
+                   "drill: hang after training in the first sampled round from N on, before sending, to test "
+                   "the server's deadline and a site's recovery when it is killed there")
       ->check(CLI::PositiveNumber);
   client->add_option("--give-up-after", client_options.give_up_s, "seconds of an unreachable server before stopping")
       ->check(CLI::PositiveNumber);

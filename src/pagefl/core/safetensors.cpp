@@ -1,10 +1,10 @@
 #include "pagefl/core/safetensors.h"
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -69,9 +69,11 @@ class HeaderReader {
     if (!spec.is_object() || !spec.contains("dtype") || !spec.contains("shape") || !spec.contains("data_offsets"))
       fail("tensor '{}' needs \"dtype\", \"shape\" and \"data_offsets\"", shown);
     const nlohmann::json &dtype = spec["dtype"], &shape = spec["shape"], &offsets = spec["data_offsets"];
-    const std::optional<torch::ScalarType> type = dtype.is_string() ? dtypeNamed(dtype.get<std::string>()) : std::nullopt;
-    if (!type) fail("tensor '{}' has dtype {}; pagefl reads F64, F32, F16, BF16, I64, I32, I16, I8, U8 and BOOL", shown,
-                    excerpt(dtype.dump()));
+    const std::optional<torch::ScalarType> type =
+        dtype.is_string() ? dtypeNamed(dtype.get<std::string>()) : std::nullopt;
+    if (!type)
+      fail("tensor '{}' has dtype {}; pagefl reads F64, F32, F16, BF16, I64, I32, I16, I8, U8 and BOOL", shown,
+           excerpt(dtype.dump()));
     if (!shape.is_array() || shape.size() > kMaxRank)
       fail("tensor '{}' has shape {}; a shape is a list of at most {} sizes", shown, excerpt(shape.dump()), kMaxRank);
     if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
@@ -88,13 +90,14 @@ class HeaderReader {
       if (!size.is_number_unsigned()) fail("tensor '{}' has shape {}", shown, excerpt(shape.dump()));
       const std::uint64_t extent = size.get<std::uint64_t>();
       if (extent != 0 && count > available / extent)
-        fail("tensor '{}' of shape {} is larger than its {} bytes", shown, excerpt(shape.dump()), entry.end - entry.begin);
+        fail("tensor '{}' of shape {} is larger than its {} bytes", shown, excerpt(shape.dump()),
+             entry.end - entry.begin);
       count *= extent;
       entry.shape.push_back(static_cast<std::int64_t>(extent));
     }
     if (count * element_bytes != entry.end - entry.begin)
-      fail("tensor '{}' of shape {} and dtype {} needs {} bytes, its data_offsets give {}", shown, excerpt(shape.dump()),
-           dtype.get<std::string>(), count * element_bytes, entry.end - entry.begin);
+      fail("tensor '{}' of shape {} and dtype {} needs {} bytes, its data_offsets give {}", shown,
+           excerpt(shape.dump()), dtype.get<std::string>(), count * element_bytes, entry.end - entry.begin);
     return entry;
   }
 
@@ -116,8 +119,10 @@ class HeaderReader {
     std::uint64_t at = 0;
     for (const Entry& entry : entries) {
       if (entry.begin != at)
-        fail("tensor '{}' starts at byte {} of the data, not at {}: byte ranges must follow each other without gaps "
-             "or overlaps", excerpt(entry.name), entry.begin, at);
+        fail(
+            "tensor '{}' starts at byte {} of the data, not at {}: byte ranges must follow each other without gaps "
+            "or overlaps",
+            excerpt(entry.name), entry.begin, at);
       at = entry.end;
     }
     if (at != data_bytes_) fail("the tensors cover {} of the {} bytes of data", at, data_bytes_);
@@ -127,7 +132,8 @@ class HeaderReader {
   void requireBooleans(const Entry& entry, std::string_view data) const {
     if (entry.type != torch::kBool) return;
     for (std::uint64_t i = entry.begin; i < entry.end; ++i)
-      if (static_cast<unsigned char>(data[i]) > 1) fail("BOOL tensor '{}' holds a byte other than 0 or 1", excerpt(entry.name));
+      if (static_cast<unsigned char>(data[i]) > 1)
+        fail("BOOL tensor '{}' holds a byte other than 0 or 1", excerpt(entry.name));
   }
 
  private:

@@ -66,7 +66,8 @@ SourceData loadLeaf(const DataConfig& config) {
   std::vector<LeafUser> server_test;
   if (!config.leaf_server_test.empty())
     server_test = readLeafJson(config.leaf_server_test, config.leaf_sample_shape).users;
-  giveEveryUserOneShape({{config.leaf_train, &train}, {config.leaf_test, &test}, {config.leaf_server_test, &server_test}});
+  giveEveryUserOneShape(
+      {{config.leaf_train, &train}, {config.leaf_test, &test}, {config.leaf_server_test, &server_test}});
   if (std::all_of(train.begin(), train.end(), [](const LeafUser& user) { return user.data.size() == 0; }))
     throw Error("'{}' holds no training samples: every user's \"y\" is empty", config.leaf_train);
   if (train.size() != test.size())

@@ -5,8 +5,8 @@
 
 #include <cmath>
 #include <filesystem>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "pagefl/core/error.h"
@@ -111,10 +111,11 @@ void giveEveryUserOneShape(const std::vector<LeafUsersOfFile>& files) {
       if (!reference) {
         reference = &user, reference_path = path;
       } else if (user.data.sampleShape() != reference->data.sampleShape()) {
-        throw Error("'{}' has samples of shape [{}] but '{}' has [{}] (users '{}' and '{}'): every user needs the "
-                    "same features",
-                    path, fmt::join(user.data.sampleShape(), ", "), reference_path,
-                    fmt::join(reference->data.sampleShape(), ", "), excerpt(user.name), excerpt(reference->name));
+        throw Error(
+            "'{}' has samples of shape [{}] but '{}' has [{}] (users '{}' and '{}'): every user needs the "
+            "same features",
+            path, fmt::join(user.data.sampleShape(), ", "), reference_path,
+            fmt::join(reference->data.sampleShape(), ", "), excerpt(user.name), excerpt(reference->name));
       }
     }
   if (!reference) return;

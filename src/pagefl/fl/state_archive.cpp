@@ -91,8 +91,7 @@ void writeSealedFile(const std::string& path, const std::string& payload) {
 
 std::string readSealedFile(const std::string& path, const std::string& what) {
   std::string bytes = readWholeFile(path, what);
-  if (bytes.size() < kSealHeaderBytes || bytes.rfind(kSealMagic, 0) != 0 ||
-      bytes[kSealHeaderBytes - 1] != '\n')
+  if (bytes.size() < kSealHeaderBytes || bytes.rfind(kSealMagic, 0) != 0 || bytes[kSealHeaderBytes - 1] != '\n')
     throw Error("{} '{}' is not a sealed pagefl state file (damaged, or written by an older pagefl)", what, path);
   const std::string recorded = bytes.substr(kSealMagic.size(), 64);
   bytes.erase(0, kSealHeaderBytes);

@@ -1,9 +1,9 @@
 #include "pagefl/net/tls.h"
 
 #include <grpc/support/log.h>
-#include <stdlib.h>
 #include <grpcpp/security/auth_context.h>
 #include <spdlog/spdlog.h>
+#include <stdlib.h>
 
 #include "pagefl/core/error.h"
 #include "pagefl/fl/state_archive.h"

@@ -34,7 +34,8 @@ void copyParameters(torch::nn::Module& from, torch::nn::Module& to) {
 // The agent's networks by the prefix of their entries in a saved agent.
 std::array<std::pair<std::string, torch::nn::Module*>, 4> networksOf(Actor& actor, Actor& actor_target, Critic& critic,
                                                                      Critic& critic_target) {
-  return {{{"actor/", &actor}, {"actor_target/", &actor_target}, {"critic/", &critic}, {"critic_target/", &critic_target}}};
+  return {
+      {{"actor/", &actor}, {"actor_target/", &actor_target}, {"critic/", &critic}, {"critic_target/", &critic_target}}};
 }
 
 void softUpdate(torch::nn::Module& from, torch::nn::Module& to, double tau) {
@@ -170,8 +171,9 @@ void DdpgAgent::load(std::istream& in) {
     if (!torch::isfinite(noise).all().item<bool>() || !std::isfinite(epsilon.item<double>()) ||
         (counters < 0).any().item<bool>())
       throw Error("the saved DDPG agent holds NaN/Inf noise or epsilon, or negative counters");
-    replay_.restore({saved("replay_states"), saved("replay_actions"), saved("replay_rewards"), saved("replay_next_states")},
-                    cursor[0].item<std::int64_t>(), cursor[1].item<std::int64_t>());
+    replay_.restore(
+        {saved("replay_states"), saved("replay_actions"), saved("replay_rewards"), saved("replay_next_states")},
+        cursor[0].item<std::int64_t>(), cursor[1].item<std::int64_t>());
     noise_.state().copy_(noise);
     epsilon_ = epsilon.item<double>();
     acts_ = counters[0].item<std::int64_t>();

@@ -13,7 +13,8 @@ namespace {
 // The saved tensor `key`, of the shape and dtype of `like`, finite. Throws naming it otherwise.
 const torch::Tensor& savedLike(const StateTensors& state, const std::string& key, const torch::Tensor& like) {
   const auto it = state.find(key);
-  if (it == state.end()) throw Error("the saved agent lacks '{}': it has other networks or was written by another version", key);
+  if (it == state.end())
+    throw Error("the saved agent lacks '{}': it has other networks or was written by another version", key);
   const torch::Tensor& saved = it->second;
   if (saved.sizes() != like.sizes() || saved.scalar_type() != like.scalar_type())
     throw Error("the saved agent's '{}' has shape [{}] and dtype {}, this agent's has [{}] and {}", key,
@@ -30,7 +31,8 @@ std::string stateKey(const torch::Tensor& parameter) { return c10::guts::to_stri
 }  // namespace
 
 void saveParameters(const torch::nn::Module& module, const std::string& prefix, StateTensors& state) {
-  for (const auto& parameter : module.named_parameters()) state[prefix + parameter.key()] = parameter.value().detach().clone();
+  for (const auto& parameter : module.named_parameters())
+    state[prefix + parameter.key()] = parameter.value().detach().clone();
 }
 
 void loadParameters(torch::nn::Module& module, const std::string& prefix, const StateTensors& state) {
@@ -55,7 +57,8 @@ void saveAdamState(const torch::optim::Adam& optimizer, const std::string& prefi
 
 void loadAdamState(torch::optim::Adam& optimizer, const std::string& prefix, const StateTensors& state) {
   const auto& parameters = optimizer.param_groups().at(0).params();
-  const bool amsgrad = static_cast<const torch::optim::AdamOptions&>(optimizer.param_groups().at(0).options()).amsgrad();
+  const bool amsgrad =
+      static_cast<const torch::optim::AdamOptions&>(optimizer.param_groups().at(0).options()).amsgrad();
   optimizer.state().clear();
   for (std::size_t i = 0; i < parameters.size(); ++i) {
     const std::string at = fmt::format("{}{}/", prefix, i);
