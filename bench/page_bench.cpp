@@ -10,7 +10,7 @@
 #include "pagefl/fl/algorithms/page.h"
 #include "pagefl/nn/local_training.h"
 #include "pagefl/sim/simulator.h"
-#include "pagefl/sim/worker_pool.h"
+#include "pagefl/engine/worker_pool.h"
 
 namespace pagefl {
 namespace {
@@ -29,10 +29,10 @@ const FederatedDataset& syntheticData() {
 }
 
 // Counts the local SGD steps of a run.
-class StepCounter final : public RoundObserver {
+class StepCounter final : public RunObserver {
  public:
   explicit StepCounter(std::int64_t batch) : batch_(batch) {}
-  void onRound(const RoundRecord& record) override {
+  void onRoundClosed(const RoundRecord& record) override {
     for (const ClientRecord& client : record.clients)
       steps += static_cast<std::int64_t>(std::ceil(client.metrics.at("train_samples") / static_cast<double>(batch_)));
   }

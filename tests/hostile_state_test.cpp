@@ -1,6 +1,6 @@
 // The deployment's defences against damaged files and hostile timing, tested without processes:
 // sealed state files, checkpoints validated on load, an audit log that notices its own
-// disappearance, and a coordinator whose audit writes run outside its lock.
+// disappearance, and bounded upload buffers (the coordinator's cases: round_coordinator_test.cpp).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <torch/torch.h>
@@ -13,7 +13,6 @@
 #include "pagefl/core/error.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/net/audit_log.h"
-#include "pagefl/net/round_coordinator.h"
 #include "pagefl/net/server_checkpoint.h"
 #include "pagefl/net/upload_budget.h"
 #include "pagefl/rl/replay_buffer.h"
@@ -131,58 +130,6 @@ TEST(AuditLog, ALockedDatabaseDelaysAWriteInsteadOfFailingIt) {
   sqlite3_close(other);
   EXPECT_NO_THROW(write.get());
   EXPECT_FALSE(audit.failed());
-}
-
-ClientUpdate updateOf(std::int64_t client, std::int64_t round) {
-  ClientUpdate update;
-  update.client = client;
-  update.round = round;
-  return update;
-}
-
-TEST(RoundCoordinator, ASlowAuditWriteStallsNoOtherSiteAndTheRoundWaitsForIt) {
-  RoundCoordinator coordinator({"a", "b"}, std::chrono::seconds(30));
-  coordinator.openRound(1, {0, 1}, nullptr);
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  auto slow = std::async(std::launch::async, [&] {
-    return coordinator.offer(updateOf(0, 1), [&] { released.wait(); });
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  // Site b is served while a's audit write is stuck; a's duplicate is refused as already in.
-  EXPECT_EQ(coordinator.offer(updateOf(1, 1), [] {}), std::nullopt);
-  EXPECT_NE(coordinator.offer(updateOf(0, 1), [] {})->find("already accepted"), std::string::npos);
-  auto closing = std::async(std::launch::async, [&] { return coordinator.closeRound(); });
-  EXPECT_EQ(closing.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
-  release.set_value();
-  EXPECT_EQ(slow.get(), std::nullopt);
-  const ClosedRound closed = closing.get();
-  EXPECT_EQ(closed.updates.size(), 2u);
-  EXPECT_TRUE(closed.stragglers.empty());
-  // After the round closed, a late duplicate is named as such, not as a missed deadline.
-  EXPECT_NE(coordinator.offer(updateOf(1, 1), [] {})->find("already accepted"), std::string::npos);
-}
-
-TEST(RoundCoordinator, AFailedAuditWriteDropsTheUpdate) {
-  RoundCoordinator coordinator({"a"}, std::chrono::seconds(30));
-  coordinator.openRound(1, {0}, nullptr);
-  EXPECT_THROW(coordinator.offer(updateOf(0, 1), [] { throw Error("the audit log was deleted"); }), Error);
-  const ClosedRound closed = coordinator.closeRound();
-  EXPECT_TRUE(closed.updates.empty());
-  EXPECT_EQ(closed.stragglers, std::vector<std::int64_t>{0});
-}
-
-TEST(RoundCoordinator, ASiteWhoseUpdateWasRefusedIsNotOfferedTheRoundAgain) {
-  RoundCoordinator coordinator({"a"}, std::chrono::seconds(30));
-  coordinator.openRound(1, {0}, nullptr);
-  EXPECT_EQ(coordinator.fetch(0, std::chrono::milliseconds(0)).work, wire::TRAIN);
-  coordinator.noteRejected(0, 1, "its distance from the global model exceeds robust.max_update_norm");
-  const Assignment after = coordinator.fetch(0, std::chrono::milliseconds(0));
-  EXPECT_EQ(after.work, wire::WAIT);
-  EXPECT_NE(after.note.find("was refused"), std::string::npos);
-  coordinator.closeRound();
-  coordinator.openRound(2, {0}, nullptr);
-  EXPECT_EQ(coordinator.fetch(0, std::chrono::milliseconds(0)).work, wire::TRAIN);
 }
 
 TEST(UploadBudget, BoundsTheBytesHeldAtOnceAndReturnsThemWhenReleased) {

@@ -8,6 +8,7 @@
 
 #include "pagefl/core/config.h"
 #include "pagefl/data/federated_dataset.h"
+#include "pagefl/engine/round_engine.h"
 #include "pagefl/sim/simulator.h"
 #include "test_support.h"
 
@@ -110,13 +111,13 @@ TEST(Simulator, LateClientsJoinAtTheirRound) {
 
 TEST(Simulator, ParticipationSamplesTheRequestedShareDeterministically) {
   RngStreams streams(3);
-  auto a = Simulator::sampleParticipants(streams, 5, 100, 0.1);
+  auto a = sampleParticipants(streams, 5, 100, 0.1);
   EXPECT_EQ(a.size(), 10u);
   EXPECT_TRUE(std::is_sorted(a.begin(), a.end()));
-  EXPECT_EQ(a, Simulator::sampleParticipants(streams, 5, 100, 0.1));
-  EXPECT_NE(a, Simulator::sampleParticipants(streams, 6, 100, 0.1));
-  EXPECT_EQ(Simulator::sampleParticipants(streams, 1, 100, 0.001).size(), 1u);
-  EXPECT_EQ(Simulator::sampleParticipants(streams, 1, 7, 1.0).size(), 7u);
+  EXPECT_EQ(a, sampleParticipants(streams, 5, 100, 0.1));
+  EXPECT_NE(a, sampleParticipants(streams, 6, 100, 0.1));
+  EXPECT_EQ(sampleParticipants(streams, 1, 100, 0.001).size(), 1u);
+  EXPECT_EQ(sampleParticipants(streams, 1, 7, 1.0).size(), 7u);
 }
 
 TEST(Simulator, FedAvgLearnsTheSyntheticTaskAndWritesTheStreams) {

@@ -26,8 +26,13 @@ namespace {
 
 using namespace pagefl;
 
-int runExperiment(const std::string& config_path, const std::vector<std::string>& overrides) {
+// `replay_controls`: a controls.jsonl of an earlier run, whose changes are applied at the same rounds.
+int runExperiment(const std::string& config_path, const std::vector<std::string>& overrides,
+                  const std::string& replay_controls) {
   Config config = loadConfig(config_path, overrides);
+  RunControls controls(config, RunKind::Simulated);
+  if (!replay_controls.empty())
+    for (const AppliedControl& recorded : readControls(replay_controls)) controls.schedule(recorded);
   configureSingleThreadedKernels();
   spdlog::info("loading data: {}", config.data.source);
   FederatedDataset data = buildFederatedDataset(config);
@@ -37,9 +42,9 @@ int runExperiment(const std::string& config_path, const std::vector<std::string>
 
   RunRecorder recorder(config);
   ProgressBar progress;
-  std::vector<RoundObserver*> observers = {&recorder};
+  std::vector<RunObserver*> observers = {&recorder};
   if (config.run.progress) observers.push_back(&progress);
-  Simulator(config, data).run(observers);
+  Simulator(config, data).run(observers, &controls);
 
   fmt::print("\n{} on {} ({} clients, {} rounds, {:.2f} s/round)\n", config.algorithm.name, config.data.source,
              data.numClients(), config.run.rounds, recorder.totalSeconds() / static_cast<double>(config.run.rounds));
@@ -129,6 +134,10 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "run a simulated federated experiment");
   run->add_option("--config,-c", config_path, "TOML experiment config")->required()->check(CLI::ExistingFile);
   run->add_option("overrides", overrides, "key=value overrides, e.g. train.lr=0.05 run.workers=2");
+  std::string replay_controls;
+  run->add_option("--replay-controls", replay_controls,
+                  "apply the control changes an earlier run recorded (its controls.jsonl) at the same rounds")
+      ->check(CLI::ExistingFile);
 
   auto* partition = app.add_subcommand("partition", "show (and optionally export) the partition of a config");
   partition->add_option("--config,-c", config_path, "TOML experiment config")->required()->check(CLI::ExistingFile);
@@ -240,7 +249,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   try {
-    if (run->parsed()) return runExperiment(config_path, overrides);
+    if (run->parsed()) return runExperiment(config_path, overrides, replay_controls);
     if (partition->parsed()) return showPartition(config_path, overrides, export_dir);
     if (tune) compare_options.tune = tune_options;
     if (compare->parsed()) {

@@ -71,6 +71,10 @@ class ServerAlgorithm {
   // so that the engine need not evaluate it again.
   virtual std::optional<EvalResult> globalOnServer() const { return std::nullopt; }
 
+  // Settings an operator changed mid-run (engine/run_controls.h), in force from the next round.
+  // Only the settings RunControls lets change reach here.
+  virtual void reconfigure(const Config& /*settings*/) {}
+
   // Everything this half carries from one round to the next, for the deployed server's
   // checkpoints: loading it into a server built from the same config continues the run exactly.
   virtual NamedTensors saveState() const;
@@ -103,6 +107,7 @@ struct Algorithm {
 
 // Builds the algorithm named by config.algorithm.name.
 Algorithm makeAlgorithm(const Config& config);
+
 
 // Local SGD options from the [train] section.
 SgdOptions sgdOptions(const TrainConfig& train);

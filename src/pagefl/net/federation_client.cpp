@@ -23,6 +23,7 @@
 #include "pagefl/net/audit_log.h"
 #include "pagefl/net/proto/federation.grpc.pb.h"
 #include "pagefl/net/site_data.h"
+#include "pagefl/net/site_state.h"
 #include "pagefl/net/wire_codec.h"
 #include "pagefl/nn/models.h"
 
@@ -62,53 +63,6 @@ std::unique_ptr<grpc::ClientContext> contextWithin(std::chrono::seconds timeout)
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + timeout);
   return context;
-}
-
-// The update a site last produced, kept with its state: offered the same round again with the
-// same global model (after its own restart or the server's), the site sends it instead of training
-// again, so that its local state (agents, personal models) advances once per round.
-struct SavedUpdate {
-  std::int64_t round = -1;
-  std::string global_sha256;
-  WireMessage wire;
-};
-
-constexpr std::string_view kStatePrefix = "state/";
-
-std::string siteFile(const ClientState& state, const SavedUpdate& saved) {
-  NamedTensors file;
-  for (auto& [key, tensor] : state.save()) file[std::string(kStatePrefix) + key] = tensor;
-  file["update/round"] = torch::tensor(saved.round, torch::kInt64);
-  file["update/global_sha256"] = bytesTensor(saved.global_sha256);
-  file["update/header"] = bytesTensor(saved.wire.header.SerializeAsString());
-  file["update/payload"] = bytesTensor(saved.wire.payload);
-  return serializeTensors(file);
-}
-
-constexpr const char* kDamagedStateFix =
-    "restore it from a backup, or delete it to start this site afresh (its personal state is then lost)";
-
-SavedUpdate readSiteFile(const std::string& path, ClientState& state) {
-  const std::string what = "the site's state '" + path + "'";
-  NamedTensors file;
-  try {
-    file = deserializeTensors(readSealedFile(path, what), what);
-  } catch (const Error& e) {
-    throw Error("{}: {}", e.what(), kDamagedStateFix);
-  }
-  NamedTensors saved_state;
-  for (auto& [key, tensor] : file)
-    if (key.starts_with(kStatePrefix)) saved_state[key.substr(kStatePrefix.size())] = tensor;
-  state.restore(saved_state);
-  SavedUpdate saved;
-  const torch::Tensor& round = requireTensor(file, "update/round", what);
-  if (round.numel() != 1) throw Error("{} is corrupt (its saved round): {}", what, kDamagedStateFix);
-  saved.round = round.item<std::int64_t>();
-  saved.global_sha256 = tensorBytes(requireTensor(file, "update/global_sha256", what));
-  if (!saved.wire.header.ParseFromString(tensorBytes(requireTensor(file, "update/header", what))))
-    throw Error("{} is corrupt (its saved update): {}", what, kDamagedStateFix);
-  saved.wire.payload = tensorBytes(requireTensor(file, "update/payload", what));
-  return saved;
 }
 
 // Flat LEAF features take the model's input shape (the server checked the sizes agree).

@@ -18,14 +18,15 @@
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/fl/streams.h"
 #include "pagefl/net/audit_log.h"
+#include "pagefl/net/deployed_sites.h"
 #include "pagefl/net/federation_service.h"
 #include "pagefl/net/server_checkpoint.h"
 #include "pagefl/net/shutdown_signals.h"
 #include "pagefl/net/tls.h"
 #include "pagefl/nn/models.h"
+#include "pagefl/engine/pooled_evaluator.h"
+#include "pagefl/engine/round_engine.h"
 #include "pagefl/report/run_recorder.h"
-#include "pagefl/sim/pooled_evaluator.h"
-#include "pagefl/sim/simulator.h"
 
 namespace pagefl::net {
 namespace {
@@ -66,12 +67,6 @@ std::string runDirectory(const Config& config) {
                                        : config.deploy.run_dir;
 }
 
-std::vector<std::string> siteNames(const RoundCoordinator& coordinator, const std::vector<std::int64_t>& clients) {
-  std::vector<std::string> names;
-  for (std::int64_t c : clients) names.push_back(coordinator.site(c).name);
-  return names;
-}
-
 // ", G->S a%, G->L b%, P->L c%": the round's streams for the log (client means, unweighted).
 std::string evaluationSummary(const RoundRecord& record) {
   std::string text = fmt::format(", G->S {:.2f}%", 100 * record.global_on_server.accuracy());
@@ -87,11 +82,14 @@ std::string evaluationSummary(const RoundRecord& record) {
   return text;
 }
 
-class DeployedRun {
+class DeployedRun final : public RunObserver {
  public:
   DeployedRun(const ServerOptions& options, ShutdownSignals& signals)
       : config_path_(options.config_path),
         config_(loadConfig(options.config_path, options.overrides)),
+        settings_in_force_(config_),
+        extra_observers_(options.observers),
+        on_controls_(options.on_controls),
         streams_(static_cast<std::uint64_t>(config_.run.seed)),
         signals_(signals),
         run_dir_(runDirectory(config_)),
@@ -126,7 +124,7 @@ class DeployedRun {
     audit_ = std::make_unique<AuditLog>(
         audit_path, options.resume && !options.new_audit_log,
         std::chrono::milliseconds(static_cast<std::int64_t>(config_.deploy.audit_timeout_s * 1000)));
-    if (options.resume) restore(options.new_audit_log);
+    if (options.resume) restore(options.new_audit_log), restoreControls();
     // Updates of rounds past the checkpoint (all of them, when a run that never checkpointed is
     // started again) never reached a kept model: their rounds run again.
     audit_->reconcileWithCheckpoint(completed_);
@@ -161,11 +159,18 @@ class DeployedRun {
     spdlog::info("{} server listening on {} ({}), run directory {}", config_.algorithm.name, config_.deploy.listen,
                  config_.deploy.tls ? "mutual TLS" : "PLAINTEXT: for local tests only", run_dir_);
 
-    std::int64_t round = completed_ + 1;
+    PooledServerEvaluator evaluator(*pool_, server_test_, config_.eval.batch_size, streams_);
+    DeployedSites sites(settings_in_force_, coordinator_, *audit_, signals_.stop);
+    RunControls controls(config_, RunKind::Deployed);
+    std::vector<RunObserver*> observers = {recorder_.get(), this};
+    observers.insert(observers.end(), extra_observers_.begin(), extra_observers_.end());
+    RoundEngine engine(settings_in_force_,
+                       {static_cast<std::int64_t>(config_.deploy.clients.size()), completed_ + 1, false},
+                       *algorithm_.server, evaluator, sites, observers, &controls);
+    if (on_controls_) on_controls_(controls);
+    RunEnd end = RunEnd::Finished;
     try {
-      while (round <= config_.run.rounds && !signals_.stop) {
-        if (runRound(round)) ++round;
-      }
+      end = engine.run();
     } catch (const Error& e) {
       // The audit log failed (deleted, damaged, locked past deploy.audit_timeout_s) or a round
       // could not be recorded: stop serving rather than run on without a record.
@@ -174,10 +179,11 @@ class DeployedRun {
                   "continue with: pagefl server --config {} --resume",
                   e.what(), completed_, last_checkpoint_, config_path_);
     }
-    if (signals_.stop) {
-      spdlog::warn("received SIGINT or SIGTERM: checkpointing and stopping");
+    if (end == RunEnd::Stopped) {
+      const bool by_signal = signals_.stop;
+      spdlog::warn("{}: checkpointing and stopping", by_signal ? "received SIGINT or SIGTERM" : "asked to stop");
       if (last_checkpoint_ != completed_) checkpoint();
-      audit_->recordEvent("stop", fmt::format("signal after round {}", completed_));
+      audit_->recordEvent("stop", fmt::format("{} after round {}", by_signal ? "signal" : "control", completed_));
       spdlog::info("stopped after round {}; continue with: pagefl server --config {} --resume", completed_,
                    config_path_);
       server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -222,93 +228,28 @@ class DeployedRun {
     last_checkpoint_ = completed_;
   }
 
-  // Waits for enough live sites. Returns false when stopped first.
-  bool waitForSites(std::int64_t round) {
-    auto last_note = Clock::now() - std::chrono::hours(1);
-    for (;;) {
-      const auto live = coordinator_.liveClients();
-      if (static_cast<std::int64_t>(live.size()) >= config_.deploy.min_clients) return true;
-      if (signals_.stop) return false;
-      if (Clock::now() - last_note > std::chrono::seconds(10)) {
-        spdlog::info("round {}: waiting for sites ({} connected, deploy.min_clients = {})", round, live.size(),
-                     config_.deploy.min_clients);
-        last_note = Clock::now();
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+  // Each closed round: its checkpoint when due, and a line in the log.
+  void onRoundClosed(const RoundRecord& record) override {
+    completed_ = record.round;
+    if (record.round % config_.deploy.checkpoint_every == 0 || record.round == config_.run.rounds) checkpoint();
+    spdlog::info("round {}/{}: {} update(s) aggregated{}, {:.2f} s", record.round, config_.run.rounds,
+                 record.clients.size(), record.evaluated ? evaluationSummary(record) : "", record.seconds);
   }
 
-  // One round. Returns whether it completed (false: too few updates, or stopped).
-  bool runRound(std::int64_t round) {
-    if (!waitForSites(round)) return false;
-    const auto started = Clock::now();
-    RoundRecord record;
-    record.round = round;
-    record.total_rounds = config_.run.rounds;
-    record.evaluated = isEvaluationRound(round, config_.run.rounds, config_.eval.every);
+  // Who changed what is part of the run's record.
+  void onControlApplied(const AppliedControl& control) override {
+    audit_->recordEvent("control", fmt::format("{} changed {} from {} to {}, in force from round {}", control.who,
+                                               control.setting, control.old_value, control.new_value, control.round));
+  }
 
-    const std::vector<std::int64_t> live = coordinator_.liveClients();
-    std::vector<std::int64_t> participants = Simulator::sampleParticipants(
-        streams_, round, static_cast<std::int64_t>(live.size()), config_.algorithm.participation);
-    for (std::int64_t& index : participants) index = live[static_cast<std::size_t>(index)];
-
-    ServerMessage message = algorithm_.server->configureRound(round);
-    message.evaluate = record.evaluated;
-    auto wire = std::make_shared<WireMessage>(encodeRound(message));
-    const std::string sent_model = parameterBytes(message.global);
-    audit_->recordModel(round, "sent", sha256Hex(sent_model), static_cast<std::int64_t>(sent_model.size()));
-    coordinator_.openRound(round, participants, wire, message.global);
-    spdlog::info("round {}/{}: sent to {}", round, config_.run.rounds, fmt::join(siteNames(coordinator_, participants), ", "));
-
-    coordinator_.waitForUpdates(
-        started + std::chrono::milliseconds(static_cast<std::int64_t>(config_.deploy.round_deadline_s * 1000)),
-        [&] { return signals_.stop || audit_->failed(); });
-    ClosedRound closed = coordinator_.closeRound();
-    if (auto failure = audit_->failure()) throw Error("{}", *failure);
-    if (signals_.stop) {
-      audit_->discardRound(round, "the server was stopped before the round completed");
-      return false;
-    }
-    if (!closed.stragglers.empty())
-      spdlog::warn("round {}: no update by the deadline from {}; the round goes on without them", round,
-                   fmt::join(siteNames(coordinator_, closed.stragglers), ", "));
-    if (static_cast<std::int64_t>(closed.updates.size()) < config_.deploy.min_updates) {
-      spdlog::warn("round {}: {} update(s), fewer than deploy.min_updates = {}; the round is run again", round,
-                   closed.updates.size(), config_.deploy.min_updates);
-      audit_->discardRound(round, "too few updates by the deadline; the round was run again");
-      return false;
-    }
-
-    for (const ClientUpdate& update : closed.updates) {
-      const Site site = coordinator_.site(update.client);
-      record.clients.push_back({update.client, site.train_size, site.test_size, update.metrics});
-    }
-    record.rejected = std::move(closed.rejected);
-    PooledServerEvaluator evaluator(*pool_, server_test_, config_.eval.batch_size,
-                                    RngStreams(static_cast<std::uint64_t>(config_.run.seed)));
-    if (std::unique_ptr<UpdateFold> fold = algorithm_.server->beginFold(round)) {
-      for (const ClientUpdate& update : closed.updates) fold->add(update);
-      record.server_metrics = fold->finish();
-    } else {
-      record.server_metrics = algorithm_.server->aggregate(round, closed.updates, evaluator);
-    }
-    if (record.evaluated) {
-      auto cached = algorithm_.server->globalOnServer();
-      record.global_on_server = cached ? *cached : evaluator.evaluate(algorithm_.server->global());
-    }
-    const std::string model_bytes = parameterBytes(algorithm_.server->global());
-    const std::string model_sha = sha256Hex(model_bytes);
-    audit_->recordModel(round, "aggregated", model_sha, static_cast<std::int64_t>(model_bytes.size()));
-    audit_->applyRound(round, model_sha);
-
-    completed_ = round;
-    record.seconds = duration<double>(Clock::now() - started).count();
-    record.peak_resident_bytes = peakResidentBytes();
-    recorder_->onRound(record);
-    if (round % config_.deploy.checkpoint_every == 0 || round == config_.run.rounds) checkpoint();
-    spdlog::info("round {}/{}: {} update(s) aggregated{}, {:.2f} s", round, config_.run.rounds, closed.updates.size(),
-                 record.evaluated ? evaluationSummary(record) : "", record.seconds);
-    return true;
+  // The controls a resumed run had in force: those recorded up to the round after its checkpoint.
+  void restoreControls() {
+    const fs::path path = fs::path(run_dir_) / "controls.jsonl";
+    if (!fs::exists(path)) return;
+    for (const AppliedControl& control : readControls(path.string()))
+      if (control.setting != kRunState && control.round <= completed_ + 1)
+        settings_in_force_ = withSetting(settings_in_force_, control.setting, control.new_value);
+    algorithm_.server->reconfigure(settings_in_force_);
   }
 
   void finish() {
@@ -319,7 +260,6 @@ class DeployedRun {
     audit_->recordModel(completed_, "final (global_model.pt)", sha256Hex(model_bytes),
                         static_cast<std::int64_t>(model_bytes.size()));
     audit_->recordEvent("finish", fmt::format("{} rounds", completed_));
-    recorder_->onFinish();
     fmt::print("\n{} deployed over {} sites ({} rounds)\n{}", config_.algorithm.name, config_.deploy.clients.size(),
                completed_, formatSummary(recorder_->summary()));
     fmt::print("run directory: {} (audit log: audit.sqlite, final model: global_model.pt)\n", run_dir_);
@@ -327,6 +267,9 @@ class DeployedRun {
 
   std::string config_path_;
   Config config_;
+  Config settings_in_force_;  // config_ as changed by controls (restored on resume)
+  std::vector<RunObserver*> extra_observers_;
+  std::function<void(RunControls&)> on_controls_;
   RngStreams streams_;
   ShutdownSignals& signals_;
   std::string run_dir_;

@@ -3,8 +3,12 @@
 // metrics files, audits every update and checkpoints after rounds; --resume continues a run.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "pagefl/engine/run_controls.h"
+#include "pagefl/engine/run_observer.h"
 
 namespace pagefl::net {
 
@@ -15,6 +19,10 @@ struct ServerOptions {
   // With --resume and no audit log in the run directory: start a new, empty one (the record of
   // earlier rounds is then lost) instead of refusing.
   bool new_audit_log = false;
+  // For a process that hosts the server (a test, a dashboard): more observers of the run, and a
+  // hook handed the run's controls before the first round, to steer it from another thread.
+  std::vector<RunObserver*> observers;
+  std::function<void(RunControls&)> on_controls;
 };
 
 // Runs until the last round or SIGINT/SIGTERM. Returns the process exit code.

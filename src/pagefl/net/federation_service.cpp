@@ -115,18 +115,28 @@ grpc::Status FederationService::FetchRound(grpc::ServerContext* context, const w
   if (!coordinator_.hasJoined(client))
     return {grpc::StatusCode::ABORTED, "join before fetching rounds (the server may have restarted)"};
   const Assignment assignment = coordinator_.fetch(client, kFetchPatience);
-  if (assignment.work != wire::TRAIN) {
+  if (assignment.work != Work::Train) {
     wire::Chunk chunk;
-    chunk.mutable_header()->set_work(assignment.work);
+    chunk.mutable_header()->set_work(assignment.work == Work::Done ? wire::DONE : wire::WAIT);
     chunk.mutable_header()->set_note(assignment.note);
     writer->Write(chunk);
     return grpc::Status::OK;
   }
-  const bool sent = sendChunks(*assignment.message, [&](const wire::Chunk& chunk) { return writer->Write(chunk); });
+  const std::shared_ptr<const WireMessage> encoded = encodedFor(assignment.message);
+  const bool sent = sendChunks(*encoded, [&](const wire::Chunk& chunk) { return writer->Write(chunk); });
   if (!sent)
     spdlog::warn("site '{}' went away while receiving round {}", coordinator_.site(client).name,
-                 assignment.message->header.round());
+                 assignment.message->round);
   return grpc::Status::OK;
+}
+
+std::shared_ptr<const WireMessage> FederationService::encodedFor(const std::shared_ptr<const ServerMessage>& message) {
+  std::lock_guard lock(encoded_mutex_);
+  if (encoded_source_ != message) {
+    encoded_ = std::make_shared<const WireMessage>(encodeRound(*message));
+    encoded_source_ = message;  // held, so that a later round's message cannot reuse its address
+  }
+  return encoded_;
 }
 
 grpc::Status FederationService::refuseUpdate(const std::string& client, std::int64_t client_index,

@@ -3,6 +3,8 @@
 // is logged, audited and answered with its reason; it never stops the server.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "pagefl/core/config.h"
@@ -10,6 +12,7 @@
 #include "pagefl/net/proto/federation.grpc.pb.h"
 #include "pagefl/net/round_coordinator.h"
 #include "pagefl/net/upload_budget.h"
+#include "pagefl/net/wire_codec.h"
 
 namespace pagefl::net {
 
@@ -54,6 +57,11 @@ class FederationService final : public wire::Federation::Service {
   RoundCoordinator& coordinator_;
   AuditLog& audit_;
   UploadBudget budget_;
+  // The open round's message as the wire carries it, encoded once for every site that fetches it.
+  std::shared_ptr<const WireMessage> encodedFor(const std::shared_ptr<const ServerMessage>& message);
+  std::mutex encoded_mutex_;
+  std::shared_ptr<const ServerMessage> encoded_source_;
+  std::shared_ptr<const WireMessage> encoded_;
 };
 
 }  // namespace pagefl::net

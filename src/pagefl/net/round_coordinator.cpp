@@ -8,8 +8,9 @@
 
 namespace pagefl::net {
 
-RoundCoordinator::RoundCoordinator(const std::vector<std::string>& names, std::chrono::milliseconds client_timeout)
-    : client_timeout_(client_timeout) {
+RoundCoordinator::RoundCoordinator(const std::vector<std::string>& names, std::chrono::milliseconds client_timeout,
+                                   Now now)
+    : client_timeout_(client_timeout), now_(std::move(now)) {
   for (const std::string& name : names) {
     if (index_.count(name)) throw Error("deploy.clients names '{}' twice; each site needs its own name", name);
     index_[name] = static_cast<std::int64_t>(sites_.size());
@@ -29,7 +30,7 @@ void RoundCoordinator::join(std::int64_t client, std::int64_t train_size, std::i
   site.joined = true;
   site.train_size = train_size;
   site.test_size = test_size;
-  site.last_seen = Clock::now();
+  site.last_seen = now_();
   changed_.notify_all();
 }
 
@@ -46,19 +47,18 @@ Site RoundCoordinator::site(std::int64_t client) const {
 std::vector<std::int64_t> RoundCoordinator::liveClients() const {
   std::lock_guard lock(mutex_);
   std::vector<std::int64_t> live;
-  const auto now = Clock::now();
+  const auto now = now_();
   for (std::size_t c = 0; c < sites_.size(); ++c)
     if (sites_[c].joined && now - sites_[c].last_seen <= client_timeout_) live.push_back(static_cast<std::int64_t>(c));
   return live;
 }
 
-void RoundCoordinator::openRound(std::int64_t round, std::vector<std::int64_t> participants,
-                                 std::shared_ptr<const WireMessage> message, torch::Tensor global) {
+void RoundCoordinator::openRound(std::vector<std::int64_t> participants, std::shared_ptr<const ServerMessage> message) {
   std::lock_guard lock(mutex_);
-  round_ = round;
+  round_ = message->round;
   participants_ = std::move(participants);
+  std::sort(participants_.begin(), participants_.end());
   message_ = std::move(message);
-  global_ = std::move(global);
   accepted_.clear();
   rejected_.clear();
   refused_.clear();
@@ -68,7 +68,7 @@ void RoundCoordinator::openRound(std::int64_t round, std::vector<std::int64_t> p
 
 torch::Tensor RoundCoordinator::globalOf(std::int64_t round) const {
   std::lock_guard lock(mutex_);
-  return open_ && round == round_ ? global_ : torch::Tensor();
+  return open_ && round == round_ ? message_->global : torch::Tensor();
 }
 
 bool RoundCoordinator::allSubmitted() const { return accepted_.size() == participants_.size(); }
@@ -79,8 +79,9 @@ bool RoundCoordinator::isParticipant(std::int64_t client) const {
 
 void RoundCoordinator::waitForUpdates(Clock::time_point deadline, const std::function<bool()>& stop) {
   std::unique_lock lock(mutex_);
-  while (!allSubmitted() && !stop() && Clock::now() < deadline)
-    changed_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)));
+  constexpr auto kPoll = std::chrono::milliseconds(200);
+  for (auto now = now_(); !allSubmitted() && !stop() && now < deadline; now = now_())
+    changed_.wait_for(lock, std::min<Clock::duration>(deadline - now, kPoll));
 }
 
 ClosedRound RoundCoordinator::closeRound() {
@@ -108,27 +109,28 @@ void RoundCoordinator::finish() {
 
 Assignment RoundCoordinator::fetch(std::int64_t client, std::chrono::milliseconds patience) {
   std::unique_lock lock(mutex_);
-  const auto until = Clock::now() + patience;
+  // Patience is real waiting time, whatever `now_` says: it paces a site's polling.
+  const auto until = std::chrono::steady_clock::now() + patience;
   for (;;) {
-    sites_[static_cast<std::size_t>(client)].last_seen = Clock::now();
-    if (done_) return {wire::DONE, nullptr, "the run is complete"};
+    sites_[static_cast<std::size_t>(client)].last_seen = now_();
+    if (done_) return {Work::Done, nullptr, "the run is complete"};
     if (open_ && isParticipant(client) && !accepted_.count(client) && !refused_.count(client))
-      return {wire::TRAIN, message_, ""};
-    if (Clock::now() >= until) break;
+      return {Work::Train, message_, ""};
+    if (std::chrono::steady_clock::now() >= until) break;
     changed_.wait_until(lock, until);
   }
-  if (!open_) return {wire::WAIT, nullptr, "the server is between rounds"};
-  if (!isParticipant(client)) return {wire::WAIT, nullptr, fmt::format("round {} runs without this site", round_)};
+  if (!open_) return {Work::Wait, nullptr, "the server is between rounds"};
+  if (!isParticipant(client)) return {Work::Wait, nullptr, fmt::format("round {} runs without this site", round_)};
   if (refused_.count(client))
-    return {wire::WAIT, nullptr, fmt::format("this site's round-{} update was refused; waiting for the next round", round_)};
-  return {wire::WAIT, nullptr, fmt::format("this site's round-{} update is in; waiting for the next round", round_)};
+    return {Work::Wait, nullptr, fmt::format("this site's round-{} update was refused; waiting for the next round", round_)};
+  return {Work::Wait, nullptr, fmt::format("this site's round-{} update is in; waiting for the next round", round_)};
 }
 
 std::optional<std::string> RoundCoordinator::offer(ClientUpdate update, const std::function<void()>& on_accept) {
   const std::int64_t client = update.client;
   {
     std::lock_guard lock(mutex_);
-    sites_[static_cast<std::size_t>(client)].last_seen = Clock::now();
+    sites_[static_cast<std::size_t>(client)].last_seen = now_();
     if (done_) return std::string("the run is complete");
     if (update.round == round_ && (accepted_.count(client) || pending_.count(client) ||
                                    (!open_ && closed_accepted_.count(client))))

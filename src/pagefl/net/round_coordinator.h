@@ -1,6 +1,8 @@
-// What the server's round loop and its gRPC handlers share: the registry of sites, the open
+// What the server's round loop and its transport handlers share: the registry of sites, the open
 // round (its participants, its message, the updates accepted so far) and the run's end. The
-// loop opens and closes rounds; handlers hand out work and take updates, from many threads.
+// loop opens and closes rounds; handlers hand out work and take updates, from many threads. It
+// speaks pagefl's own types: the gRPC service (federation_service.h) maps them to the wire, and
+// tests drive it directly, with an injected clock.
 #pragma once
 
 #include <atomic>
@@ -15,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "pagefl/net/wire_codec.h"
-#include "pagefl/sim/round_record.h"
+#include "pagefl/engine/round_record.h"
+#include "pagefl/fl/messages.h"
 
 namespace pagefl::net {
 
@@ -29,10 +31,12 @@ struct Site {
   Clock::time_point last_seen = {};
 };
 
+enum class Work { Wait, Train, Done };
+
 struct Assignment {
-  wire::Work work = wire::WAIT;
-  std::shared_ptr<const WireMessage> message;  // TRAIN only
-  std::string note;                            // WAIT and DONE: why
+  Work work = Work::Wait;
+  std::shared_ptr<const ServerMessage> message;  // Train only
+  std::string note;                              // Wait and Done: why
 };
 
 struct ClosedRound {
@@ -43,7 +47,10 @@ struct ClosedRound {
 
 class RoundCoordinator {
  public:
-  RoundCoordinator(const std::vector<std::string>& names, std::chrono::milliseconds client_timeout);
+  using Now = std::function<Clock::time_point()>;
+  // `now` tells the time (tests pass a clock they move by hand).
+  RoundCoordinator(const std::vector<std::string>& names, std::chrono::milliseconds client_timeout,
+                   Now now = Clock::now);
 
   std::optional<std::int64_t> indexOf(const std::string& name) const;
   void join(std::int64_t client, std::int64_t train_size, std::int64_t test_size);
@@ -53,13 +60,12 @@ class RoundCoordinator {
   std::vector<std::int64_t> liveClients() const;
 
   // The round loop.
-  // `global` is the model the round's message carries, for judging updates against it.
-  void openRound(std::int64_t round, std::vector<std::int64_t> participants,
-                 std::shared_ptr<const WireMessage> message, torch::Tensor global = {});
+  // Updates are judged against the model `message` carries.
+  void openRound(std::vector<std::int64_t> participants, std::shared_ptr<const ServerMessage> message);
   // The global model of `round` while it is open; undefined otherwise.
   torch::Tensor globalOf(std::int64_t round) const;
   // Returns once every participant has an accepted update, at `deadline`, or when `stop()`
-  // says so (it is asked every 200 ms).
+  // says so (it is asked every 200 ms; the deadline is checked as often).
   void waitForUpdates(Clock::time_point deadline, const std::function<bool()>& stop);
   // Waits for updates still being accepted (their audit writes), then closes the round.
   ClosedRound closeRound();
@@ -86,12 +92,12 @@ class RoundCoordinator {
   std::vector<Site> sites_;
   std::map<std::string, std::int64_t> index_;
   std::chrono::milliseconds client_timeout_;
+  Now now_;
 
   std::int64_t round_ = 0;
   bool open_ = false, done_ = false;
   std::vector<std::int64_t> participants_;
-  std::shared_ptr<const WireMessage> message_;
-  torch::Tensor global_;
+  std::shared_ptr<const ServerMessage> message_;
   std::map<std::int64_t, ClientUpdate> accepted_;
   std::set<std::int64_t> pending_;  // being accepted: their audit writes are under way
   std::set<std::int64_t> closed_accepted_;  // of the round last closed, to name a late duplicate

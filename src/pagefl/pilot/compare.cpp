@@ -42,7 +42,7 @@ std::string partitionCsv(const FederatedDataset& data) {
 void trainRun(const Config& config, const FederatedDataset& federated) {
   RunRecorder recorder(config);
   ProgressBar progress;
-  std::vector<RoundObserver*> observers = {&recorder};
+  std::vector<RunObserver*> observers = {&recorder};
   if (config.run.progress) observers.push_back(&progress);
   Simulator(config, federated).run(observers);
 }

@@ -26,7 +26,7 @@ double meanOf(const RoundRecord& record, const std::string& key) {
 ProgressBar::ProgressBar(std::FILE* out)
     : out_(out), terminal_(isatty(fileno(out)) != 0), started_(std::chrono::steady_clock::now()) {}
 
-void ProgressBar::onRound(const RoundRecord& record) {
+void ProgressBar::onRoundClosed(const RoundRecord& record) {
   if (record.evaluated) {
     latest_ = fmt::format("G->S {:.1f}%", 100 * record.global_on_server.accuracy());
     if (double p2l = meanOf(record, streams::accuracyKey(streams::kPersonalOnLocal)); p2l >= 0)
@@ -49,7 +49,7 @@ void ProgressBar::onRound(const RoundRecord& record) {
   std::fflush(out_);
 }
 
-void ProgressBar::onFinish() {
+void ProgressBar::onRunEnded(RunEnd, std::int64_t) {
   if (terminal_) fmt::print(out_, "\n");
 }
 

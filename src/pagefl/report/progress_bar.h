@@ -6,15 +6,15 @@
 #include <cstdio>
 #include <string>
 
-#include "pagefl/sim/round_record.h"
+#include "pagefl/engine/run_observer.h"
 
 namespace pagefl {
 
-class ProgressBar final : public RoundObserver {
+class ProgressBar final : public RunObserver {
  public:
   explicit ProgressBar(std::FILE* out = stderr);
-  void onRound(const RoundRecord& record) override;
-  void onFinish() override;
+  void onRoundClosed(const RoundRecord& record) override;
+  void onRunEnded(RunEnd end, std::int64_t completed) override;
 
  private:
   std::FILE* out_;

@@ -68,7 +68,8 @@ RunRecorder::RunRecorder(const Config& config)
     : directory_(freshDirectory(config.run.output_dir, config.run.name)),
       rounds_(openFile(directory_, "rounds.jsonl")),
       clients_(openFile(directory_, "clients.jsonl")),
-      timing_(openFile(directory_, "timing.jsonl")) {
+      timing_(openFile(directory_, "timing.jsonl")),
+      controls_(openFile(directory_, "controls.jsonl")) {
   openFile(directory_, "config.toml") << toToml(config);
 }
 
@@ -79,6 +80,8 @@ RunRecorder::RunRecorder(const Config& config, const std::string& directory, std
   rounds_ = reopenUpTo(directory_, "rounds.jsonl", resume_after_round, &rounds);
   clients_ = reopenUpTo(directory_, "clients.jsonl", resume_after_round);
   timing_ = reopenUpTo(directory_, "timing.jsonl", resume_after_round, &timing);
+  // A control applied when the round after the checkpoint started is in force again on resume.
+  controls_ = reopenUpTo(directory_, "controls.jsonl", resume_after_round + 1);
   for (const json& line : rounds) trackLine(line);
   for (const json& line : timing) ++rounds_seen_, total_seconds_ += line.value("seconds", 0.0);
   openFile(directory_, "config.toml") << toToml(config);
@@ -106,7 +109,7 @@ void RunRecorder::trackLine(const json& line) {
   }
 }
 
-void RunRecorder::onRound(const RoundRecord& record) {
+void RunRecorder::onRoundClosed(const RoundRecord& record) {
   json line = {{"round", record.round}, {"evaluated", record.evaluated}, {"participants", record.clients.size()}};
   if (!record.rejected.empty()) {
     json rejected = json::array();
@@ -156,7 +159,8 @@ void RunRecorder::onRound(const RoundRecord& record) {
   total_seconds_ += record.seconds;
 }
 
-void RunRecorder::onFinish() {
+void RunRecorder::onRunEnded(RunEnd end, std::int64_t) {
+  if (end != RunEnd::Finished) return;  // no summary: the run directory must not look finished
   json streams_json = json::object();
   for (const auto& [series, s] : summary_)
     streams_json[series] = {{"final", s.final_value}, {"final_round", s.final_round}, {"best", s.best_value},
@@ -166,6 +170,46 @@ void RunRecorder::onFinish() {
                   {"seconds_per_round", rounds_seen_ ? total_seconds_ / static_cast<double>(rounds_seen_) : 0.0},
                   {"streams", streams_json}};
   openFile(directory_, "summary.json") << summary.dump(2) << "\n";
+}
+
+void RunRecorder::onControlApplied(const AppliedControl& control) {
+  controls_ << json{{"round", control.round},
+                    {"who", control.who},
+                    {"setting", control.setting},
+                    {"old", control.old_value},
+                    {"new", control.new_value}}
+                   .dump()
+            << "\n";
+  controls_.flush();
+}
+
+std::vector<AppliedControl> readControls(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot open the recorded controls '{}': check the path", path);
+  std::vector<AppliedControl> controls;
+  std::int64_t number = 0;
+  for (std::string text; std::getline(in, text);) {
+    ++number;
+    if (text.empty()) continue;
+    const json line = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    auto field = [&](const char* key) -> const json& {
+      if (!line.is_object() || !line.contains(key) || !(line[key].is_string() || line[key].is_number_integer()))
+        throw Error("{} line {}: expected a control as pagefl records it, with \"round\", \"who\", \"setting\", "
+                    "\"old\" and \"new\"; it reads '{}'",
+                    path, number, excerpt(text));
+      return line[key];
+    };
+    const json& round = field("round");
+    if (!round.is_number_integer() || round.get<std::int64_t>() < 1)
+      throw Error("{} line {}: \"round\" must be a round number, 1 or more", path, number);
+    auto textOf = [&](const char* key) {
+      const json& value = field(key);
+      if (!value.is_string()) throw Error("{} line {}: \"{}\" must be a string", path, number, key);
+      return value.get<std::string>();
+    };
+    controls.push_back({round.get<std::int64_t>(), textOf("who"), textOf("setting"), textOf("old"), textOf("new")});
+  }
+  return controls;
 }
 
 std::string formatSummary(const std::map<std::string, SeriesSummary>& summary) {

@@ -3,7 +3,9 @@
 //   rounds.jsonl    one line per round: G->S and the client aggregates of each stream
 //   clients.jsonl   one line per participating client per round
 //   timing.jsonl    wall time per round (kept apart: metrics files are identical across W)
-//   summary.json    final and best value of each stream
+//   controls.jsonl  every control applied (pause, stop, a setting changed), with who asked and the
+//                   old and new values; `pagefl run --replay-controls` replays it
+//   summary.json    final and best value of each stream, once the run finished its last round
 #pragma once
 
 #include <fstream>
@@ -12,7 +14,7 @@
 #include <string>
 
 #include "pagefl/core/config.h"
-#include "pagefl/sim/round_record.h"
+#include "pagefl/engine/run_observer.h"
 
 namespace pagefl {
 
@@ -24,7 +26,7 @@ struct SeriesSummary {
   std::int64_t best_round = 0;
 };
 
-class RunRecorder final : public RoundObserver {
+class RunRecorder final : public RunObserver {
  public:
   // Creates <output_dir>/<name>, or <name>-2, -3, ... when that exists, so no run is overwritten.
   explicit RunRecorder(const Config& config);
@@ -36,8 +38,9 @@ class RunRecorder final : public RoundObserver {
   const std::map<std::string, SeriesSummary>& summary() const { return summary_; }
   double totalSeconds() const { return total_seconds_; }
 
-  void onRound(const RoundRecord& record) override;
-  void onFinish() override;
+  void onControlApplied(const AppliedControl& control) override;
+  void onRoundClosed(const RoundRecord& record) override;
+  void onRunEnded(RunEnd end, std::int64_t completed) override;
 
  private:
   void track(const std::string& series, double value, std::int64_t round);
@@ -45,11 +48,15 @@ class RunRecorder final : public RoundObserver {
   void trackLine(const nlohmann::json& line);
 
   std::string directory_;
-  std::ofstream rounds_, clients_, timing_;
+  std::ofstream rounds_, clients_, timing_, controls_;
   std::map<std::string, SeriesSummary> summary_;
   std::int64_t rounds_seen_ = 0;
   double total_seconds_ = 0;
 };
+
+// The controls a run directory's controls.jsonl records, to replay them (RunControls::schedule).
+// Throws pagefl::Error naming the line that cannot be read.
+std::vector<AppliedControl> readControls(const std::string& path);
 
 // A readable table of a run's summary, for the terminal.
 std::string formatSummary(const std::map<std::string, SeriesSummary>& summary);

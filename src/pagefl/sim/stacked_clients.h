@@ -13,7 +13,7 @@
 #include "pagefl/core/config.h"
 #include "pagefl/fl/local_sgd_client.h"
 #include "pagefl/nn/models.h"
-#include "pagefl/sim/worker_pool.h"
+#include "pagefl/engine/worker_pool.h"
 
 namespace pagefl {
 

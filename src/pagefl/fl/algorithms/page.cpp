@@ -33,6 +33,21 @@ torch::Tensor scalar(double x) { return torch::tensor({x}, torch::kFloat32); }
 constexpr const char* kUploadServerLoss = "page/upload_server_loss";
 constexpr const char* kUploadScoredRound = "page/upload_scored_round";
 
+// Round messages carry the client reward weight and the balance in force, so that a change an
+// operator makes mid-run reaches deployed sites too.
+constexpr const char* kClientRewardWeight = "page.client_reward_weight";
+constexpr const char* kBalance = "page.balance";
+
+double clientRewardWeightOf(const ServerMessage& message, const PageConfig& config) {
+  auto it = message.settings.find(kClientRewardWeight);
+  return it != message.settings.end() ? it->second : clientRewardWeight(config, message.round);
+}
+
+std::optional<double> balanceOf(const ServerMessage& message, const PageConfig& config) {
+  auto it = message.settings.find(kBalance);
+  return it != message.settings.end() ? std::optional(it->second) : balanceAt(config, message.round);
+}
+
 // The action kept in replay: the raw one in [-1, 1] by default, the post-processed one with
 // faithful_action_storage (the published code's quirk).
 torch::Tensor storedAction(const torch::Tensor& raw, const torch::Tensor& processed, const PageConfig& config) {
@@ -163,8 +178,8 @@ ClientUpdate AgentClient::finish(const ServerMessage& message, ClientContext& co
   double reward = 0;
   std::optional<double> general_exponent;
   if (design_ == ClientDesign::Page) {
-    const std::optional<double> balance = balanceAt(config_, message.round);
-    reward = clientRewardWeight(config_, message.round) /
+    const std::optional<double> balance = balanceOf(message, config_);
+    reward = clientRewardWeightOf(message, config_) /
              std::pow(trained.loss() + config_.reward_delta, 1 - balance.value_or(0));
     general_exponent = balance;
   } else {
@@ -215,7 +230,9 @@ void PageServer::initialise(const torch::Tensor& initial_params, std::int64_t nu
 
 ServerMessage PageServer::configureRound(std::int64_t round) {
   ServerMessage message = ServerAlgorithm::configureRound(round);
-  if (balanceAt(config_, round)) {
+  message.settings[kClientRewardWeight] = clientRewardWeight(config_, round);
+  if (auto balance = balanceAt(config_, round)) {
+    message.settings[kBalance] = *balance;
     message.tensors[kUploadServerLoss] = last_loss_.clone();
     message.tensors[kUploadScoredRound] = last_scored_round_.clone();
   }

@@ -74,8 +74,10 @@ class PageServer final : public ServerAlgorithm {
   PageServer(PageConfig config, RngStreams streams, RobustConfig robust = {})
       : config_(std::move(config)), streams_(streams), robust_(std::move(robust)) {}
   void initialise(const torch::Tensor& initial_params, std::int64_t num_clients) override;
-  // With page.balance, the message carries every client's last upload score (its reward needs it).
+  // The message carries the reward weight and balance in force (an operator may change them
+  // mid-run), and with page.balance every client's last upload score (its reward needs it).
   ServerMessage configureRound(std::int64_t round) override;
+  void reconfigure(const Config& settings) override { config_ = settings.page; }
   Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) override;
   std::optional<EvalResult> globalOnServer() const override { return global_on_server_; }
   NamedTensors saveState() const override;

@@ -1,4 +1,4 @@
-#include "pagefl/sim/worker_pool.h"
+#include "pagefl/engine/worker_pool.h"
 
 #include <stdexcept>
 #include <utility>

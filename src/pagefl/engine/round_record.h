@@ -1,5 +1,5 @@
-// What one simulated (or deployed) round produced, handed to observers such as the metrics
-// writer and the progress bar.
+// What one simulated (or deployed) round produced, handed to the run's observers (the metrics
+// writer, the progress bar, a deployment's checkpointer) when the round closes.
 #pragma once
 
 #include <cstdint>
@@ -37,13 +37,6 @@ struct RoundRecord {
   std::int64_t client_state_bytes = 0;   // tensors held in the ClientState store after the round
   std::int64_t client_state_memory_bytes = 0;  // of which in memory (the rest spilled to disk)
   std::int64_t peak_resident_bytes = 0;  // the process's peak resident memory so far
-};
-
-class RoundObserver {
- public:
-  virtual ~RoundObserver() = default;
-  virtual void onRound(const RoundRecord& record) = 0;
-  virtual void onFinish() {}
 };
 
 }  // namespace pagefl

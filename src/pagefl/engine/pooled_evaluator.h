@@ -7,7 +7,7 @@
 
 #include "pagefl/core/rng.h"
 #include "pagefl/fl/algorithm.h"
-#include "pagefl/sim/worker_pool.h"
+#include "pagefl/engine/worker_pool.h"
 
 namespace pagefl {
 

@@ -1,4 +1,4 @@
-#include "pagefl/sim/pooled_evaluator.h"
+#include "pagefl/engine/pooled_evaluator.h"
 
 #include <torch/torch.h>
 

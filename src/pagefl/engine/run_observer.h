@@ -1,0 +1,48 @@
+// What the round engine tells those watching a run (the metrics writer, the progress bar, a
+// deployment's audit log and checkpoints, later the dashboard). A simulated and a deployed run of
+// the same config send the same events in the same order: updates are reported as the engine takes
+// them (by client id), not as they arrive.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pagefl/engine/round_record.h"
+
+namespace pagefl {
+
+struct RunStarted {
+  std::string algorithm;
+  std::int64_t first_round = 1;  // later than 1 when a deployment resumes
+  std::int64_t total_rounds = 0;
+  std::int64_t num_clients = 0;
+};
+
+// A setting changed between rounds by a control (run_controls.h), in force from `round` on.
+struct AppliedControl {
+  std::int64_t round = 0;
+  std::string who;
+  std::string setting;  // a config key, or "run.state" for pause, resume and stop
+  std::string old_value, new_value;
+};
+
+enum class RunEnd { Finished, Stopped };
+
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void onRunStarted(const RunStarted& /*run*/) {}
+  virtual void onControlApplied(const AppliedControl& /*control*/) {}
+  virtual void onRoundStarted(std::int64_t /*round*/, const std::vector<std::int64_t>& /*participants*/) {}
+  virtual void onUpdateReceived(std::int64_t /*round*/, const ClientRecord& /*client*/) {}
+  virtual void onUpdateRefused(std::int64_t /*round*/, const RejectedUpdate& /*refusal*/) {}
+  // A deployed round that ended without a model (too few updates by the deadline, or a stop during
+  // it): it is run again, or the run stops.
+  virtual void onRoundDiscarded(std::int64_t /*round*/, const std::string& /*reason*/) {}
+  virtual void onRoundClosed(const RoundRecord& record) = 0;
+  // `completed`: the last round whose model was kept.
+  virtual void onRunEnded(RunEnd /*end*/, std::int64_t /*completed*/) {}
+};
+
+}  // namespace pagefl

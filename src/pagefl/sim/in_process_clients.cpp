@@ -1,0 +1,181 @@
+#include "pagefl/sim/in_process_clients.h"
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "pagefl/core/error.h"
+#include "pagefl/fl/aggregation.h"
+#include "pagefl/fl/attack.h"
+#include "pagefl/fl/robust_aggregation.h"
+#include "pagefl/fl/streams.h"
+#include "pagefl/sim/stacked_clients.h"
+
+namespace pagefl {
+namespace {
+
+// What a deployed server refuses on arrival (wrong size, NaN, beyond robust.max_update_norm).
+std::optional<std::string> refusalOf(const ClientUpdate& update, std::int64_t model_size, bool params_required,
+                                     const torch::Tensor& global, const RobustConfig& robust) {
+  if (auto defect = findUpdateDefect(update, model_size, params_required)) return defect;
+  if (robust.max_update_norm > 0 && update.params.defined())
+    return normBoundDefect((update.params - global).norm().item<double>(), robust);
+  return std::nullopt;
+}
+
+// The optional P->S stream: every client's personalised model (its upload unless it sent one
+// apart) on the server test set. The personalised copies are dropped afterwards; scores of
+// uploads go to `uploads` when given, for the server half to reuse.
+void scorePersonalOnServer(std::vector<ClientUpdate*>& updates, ServerEvaluator& evaluator,
+                           UploadScoreCache* uploads) {
+  std::vector<torch::Tensor> models;
+  std::vector<ClientUpdate*> owners;
+  for (ClientUpdate* update : updates) {
+    const torch::Tensor& personal = update->personal.defined() ? update->personal : update->params;
+    if (personal.defined()) models.push_back(personal), owners.push_back(update);
+  }
+  auto results = evaluator.evaluateEach(models, 0);
+  for (std::size_t i = 0; i < owners.size(); ++i) {
+    streams::record(owners[i]->metrics, streams::kPersonalOnServer, results[i]);
+    if (uploads && !owners[i]->personal.defined()) uploads->remember(owners[i]->params, results[i]);
+    owners[i]->personal = torch::Tensor();
+  }
+}
+
+// G->N and FT->N: the global model on clients never trained on, as it is and after `steps` local
+// SGD steps on each one's train split.
+std::vector<ClientRecord> scoreNewClients(const std::vector<std::int64_t>& clients, const torch::Tensor& global,
+                                          const FederatedDataset& data, const Config& config,
+                                          const RngStreams& streams, std::int64_t round, WorkerPool& pool) {
+  std::vector<ClientRecord> records(clients.size());
+  const SgdOptions sgd = sgdOptions(config.train);
+  pool.forEach(static_cast<std::int64_t>(clients.size()), [&](std::int64_t i, FlatModel& model) {
+    const std::int64_t client = clients[i];
+    const Dataset train = data.clientTrain(client), test = data.clientTest(client);
+    ClientRecord& record = records[i];
+    record = {client, train.size(), test.size(), {}};
+    model.load(global);
+    streams::record(record.metrics, streams::kGlobalOnNew, evaluate(model, test, config.eval.batch_size));
+    auto rng = streams.engine(Purpose::FineTuneShuffle, round, client);
+    for (std::int64_t step = 0; step < config.eval.new_client_steps && train.size() > 0;) {
+      EpochBatches batches(train, sgd.batch_size, rng);
+      for (std::int64_t b = 0; b < batches.count() && step < config.eval.new_client_steps; ++b, ++step) {
+        lossAndGradient(model, batches.batch(b));
+        sgdStep(model, sgd.lr, sgd);
+      }
+    }
+    streams::record(record.metrics, streams::kFineTunedOnNew, evaluate(model, test, config.eval.batch_size));
+  });
+  return records;
+}
+
+// The late clients of a demand shift: the `share` of `candidates` with the largest fraction of
+// training samples in the upper half of the classes (ties by id), so that the clients joining
+// late bring a label distribution the early ones lack.
+std::vector<bool> lateClients(const FederatedDataset& data, const std::vector<std::int64_t>& candidates,
+                              double share) {
+  std::vector<std::pair<double, std::int64_t>> upper_share;
+  for (std::int64_t c : candidates) {
+    const torch::Tensor labels = data.clientTrain(c).y;
+    const double upper = labels.numel() ? labels.ge(data.num_classes / 2).to(torch::kFloat64).mean().item<double>() : 0;
+    upper_share.emplace_back(-upper, c);
+  }
+  std::sort(upper_share.begin(), upper_share.end());
+  const auto count = static_cast<std::size_t>(std::llround(share * static_cast<double>(candidates.size())));
+  std::vector<bool> late(static_cast<std::size_t>(data.numClients()), false);
+  for (std::size_t i = 0; i < count && i < upper_share.size(); ++i) late[static_cast<std::size_t>(upper_share[i].second)] = true;
+  return late;
+}
+
+}  // namespace
+
+ClientRoster buildRoster(const FederatedDataset& data, const Config& config) {
+  ClientRoster roster;
+  roster.join_round = config.partition.late_join_round;
+  for (std::int64_t c = 0; c < data.numClients(); ++c)
+    (inEvenShare(c, config.eval.new_clients) ? roster.held_out : roster.everyone).push_back(c);
+  const std::vector<bool> late = roster.join_round > 1
+                                     ? lateClients(data, roster.everyone, config.partition.late_clients)
+                                     : std::vector<bool>(static_cast<std::size_t>(data.numClients()), false);
+  for (std::int64_t c : roster.everyone)
+    if (!late[static_cast<std::size_t>(c)]) roster.early.push_back(c);
+  if (roster.early.empty())
+    throw Error("eval.new_clients = {} and partition.late_clients = {} leave no client to train from round 1",
+                config.eval.new_clients, config.partition.late_clients);
+  return roster;
+}
+
+InProcessClients::InProcessClients(const Config& config, const FederatedDataset& data, WorkerPool& pool,
+                                   const ClientAlgorithm& client, const LocalSgdClient* stacked, bool expects_models,
+                                   ServerEvaluator& evaluator, ClientStateStore& store)
+    : config_(config),
+      data_(data),
+      streams_(static_cast<std::uint64_t>(config.run.seed)),
+      pool_(pool),
+      client_(client),
+      stacked_(stacked),
+      expects_models_(expects_models),
+      evaluator_(evaluator),
+      store_(store),
+      roster_(buildRoster(data, config)) {}
+
+std::optional<std::vector<std::int64_t>> InProcessClients::candidates(std::int64_t round) {
+  return roster_.trainingIn(round);
+}
+
+std::vector<ClientUpdate> InProcessClients::train(const ServerMessage& message,
+                                                  const std::vector<std::int64_t>& clients) {
+  const ContextFactory contextOf = [&](std::int64_t client, FlatModel& replica) {
+    return ClientContext{client, data_.clientTrain(client), data_.clientTest(client), replica, store_.at(client),
+                         streams_};
+  };
+  if (stacked_) return runStacked(*stacked_, message, clients, contextOf, pool_);
+  std::vector<ClientUpdate> updates(clients.size());
+  pool_.forEach(static_cast<std::int64_t>(clients.size()), [&](std::int64_t i, FlatModel& replica) {
+    ClientContext context = contextOf(clients[i], replica);
+    updates[i] = client_.run(message, context);
+  });
+  return updates;
+}
+
+RoundOutcome InProcessClients::collect(const ServerMessage& message, const std::vector<std::int64_t>& participants,
+                                       UpdateIntake& intake, std::string& /*why*/) {
+  const std::int64_t model_size = pool_.replica(0).layout().size();
+  const auto count = static_cast<std::int64_t>(participants.size());
+  const std::int64_t chunk = std::min(intake.chunkSize(), std::max<std::int64_t>(count, 1));
+  for (std::int64_t begin = 0; begin < count; begin += chunk) {
+    const std::int64_t size = std::min(chunk, count - begin);
+    std::vector<ClientUpdate> updates =
+        train(message, {participants.begin() + begin, participants.begin() + begin + size});
+    if (!config_.attack.clients.empty())
+      for (ClientUpdate& update : updates)
+        if (isAttacker(config_.attack, update.client)) poisonUpload(update, message.global, config_.attack, streams_);
+    std::vector<ClientUpdate*> sound;
+    for (ClientUpdate& update : updates) {
+      if (auto defect = refusalOf(update, model_size, expects_models_, message.global, config_.robust)) {
+        spdlog::warn("round {}: rejected the update of client {}: {}", message.round, update.client, *defect);
+        intake.refuse(update.client, *defect);
+      } else {
+        sound.push_back(&update);
+      }
+    }
+    if (message.wants_personal) scorePersonalOnServer(sound, evaluator_, intake.uploadScores());
+    for (ClientUpdate* update : sound) {
+      const ClientShard& shard = data_.clients[update->client];
+      intake.accept(std::move(*update), shard.trainSize(), shard.testSize());
+    }
+    store_.enforceBudget();  // between chunks no task holds a client's state
+  }
+  return RoundOutcome::Collected;
+}
+
+void InProcessClients::complete(RoundRecord& record, const torch::Tensor& global) {
+  if (record.evaluated && !roster_.held_out.empty())
+    record.new_clients = scoreNewClients(roster_.held_out, global, data_, config_, streams_, record.round, pool_);
+  record.client_state_bytes = store_.bytes();
+  record.client_state_memory_bytes = store_.memoryBytes();
+}
+
+}  // namespace pagefl
