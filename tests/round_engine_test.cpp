@@ -134,6 +134,16 @@ TEST(RoundEngine, ASimulatedAndADeployedRunSendTheSameEvents) {
   EXPECT_EQ(simulated.closedRounds(), 5);
 }
 
+// A simulation of the federation scheduled with the controls `run_dir` recorded computes the
+// same metrics files.
+void expectReplayEquals(const Federation& federation, const std::string& run_dir) {
+  RunControls replay(loadConfig(federation.config, kPage), RunKind::Simulated);
+  for (const AppliedControl& control : readControls(run_dir + "/controls.jsonl")) replay.schedule(control);
+  const std::string replayed = simulateInProcess(federation, kPage, "replayed", {}, &replay);
+  EXPECT_EQ(readFile(replayed + "/rounds.jsonl"), readFile(run_dir + "/rounds.jsonl"));
+  EXPECT_EQ(readFile(replayed + "/clients.jsonl"), readFile(run_dir + "/clients.jsonl"));
+}
+
 // An operator who pauses the run after round 2, changes PAGE's client reward weight to 3 while it
 // is paused, checks that no round runs meanwhile and resumes it; optionally stops it later.
 struct Operator {
@@ -193,11 +203,7 @@ TEST(RoundEngine, PauseResumeAndARewardWeightChangeApplyBetweenRoundsAndReplayFr
   EXPECT_TRUE(readFile(plain + "/controls.jsonl").empty());
 
   // A new run scheduled with the record replays the changed one exactly.
-  RunControls replay(config, RunKind::Simulated);
-  for (const AppliedControl& control : recorded) replay.schedule(control);
-  const std::string replayed = simulateInProcess(federation, kPage, "replayed", {}, &replay);
-  EXPECT_EQ(readFile(replayed + "/rounds.jsonl"), readFile(changed + "/rounds.jsonl"));
-  EXPECT_EQ(readFile(replayed + "/clients.jsonl"), changed_clients);
+  expectReplayEquals(federation, changed);
 }
 
 TEST(RoundEngine, AStoppedSimulationEndsAfterTheRoundInHandAndDoesNotLookFinished) {
@@ -239,12 +245,7 @@ TEST(RoundEngine, ADeployedRunIsPausedChangedAndStoppedByAnOperatorAndTheAuditLo
 
   // The change reached the sites as it reaches simulated clients: a simulation replaying the
   // deployment's record computes the same rounds.
-  const Config config = loadConfig(federation.config, kPage);
-  RunControls replay(config, RunKind::Simulated);
-  for (const AppliedControl& control : readControls(run_dir + "/controls.jsonl")) replay.schedule(control);
-  const std::string replayed = simulateInProcess(federation, kPage, "replayed", {}, &replay);
-  EXPECT_EQ(readFile(replayed + "/rounds.jsonl"), readFile(run_dir + "/rounds.jsonl"));
-  EXPECT_EQ(readFile(replayed + "/clients.jsonl"), readFile(run_dir + "/clients.jsonl"));
+  expectReplayEquals(federation, run_dir);
 }
 
 TEST(RunControls, RefusesAValueOutOfRangeOrASettingThatCannotChangeNamingWhatIsAllowed) {

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "pagefl/data/dataset.h"
-#include "pagefl/sim/upload_score_cache.h"
+#include "pagefl/engine/upload_score_cache.h"
 
 namespace pagefl {
 namespace {

@@ -1,5 +1,7 @@
 // The persistent worker pool: every index runs once per call, calls reuse the same threads,
 // a task's exception reaches the caller, and a nested call is refused instead of deadlocking.
+#include "pagefl/engine/worker_pool.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,7 +11,6 @@
 #include <thread>
 
 #include "pagefl/nn/models.h"
-#include "pagefl/sim/worker_pool.h"
 
 namespace pagefl {
 namespace {

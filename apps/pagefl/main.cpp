@@ -192,7 +192,8 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"mean", "global", "local"}));
   }
 
-  auto* config_cmd = app.add_subcommand("config", "list every config key with its default and meaning");
+  auto* config_cmd =
+      app.add_subcommand("config", "list every config key with its default and meaning, and every algorithm");
 
   net::ServerOptions server_options;
   auto* server = app.add_subcommand("server", "run the federation's server for deployed sites ([deploy] section)");
@@ -277,6 +278,8 @@ int main(int argc, char** argv) {
       Config defaults;
       FieldPrinter printer;
       describeConfig(defaults, printer);
+      fmt::print("\nalgorithm.name, as each algorithm registers itself (src/pagefl/fl/algorithms/):\n");
+      for (const AlgorithmEntry& entry : registeredAlgorithms()) fmt::print("  {:<10} {}\n", entry.name, entry.summary);
       return 0;
     }
   } catch (const Error& e) {

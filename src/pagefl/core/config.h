@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "pagefl/core/algorithm_catalog.h"
+
 namespace pagefl {
 
 struct RunConfig {
@@ -78,33 +80,11 @@ struct TrainConfig {
   std::int64_t batch_size = 32;
 };
 
+// Which algorithm, and how many clients take part. Each algorithm's own hyperparameters are
+// declared beside it (fl/algorithms/) and held in Config::algorithm_settings.
 struct AlgorithmConfig {
   std::string name = "fedavg";
   double participation = 1.0;
-  double fedprox_mu = 0.01;
-  std::int64_t finetune_epochs = 1;
-  double finetune_lr = 0.0;  // 0: train.lr
-  // The baselines' hyperparameters (defaults and their sources in each algorithm's header).
-  double server_lr = 1.0;          // SCAFFOLD, FedAvgM: global step size
-  double server_momentum = 0.9;    // FedAvgM
-  double feddyn_alpha = 0.01;
-  double pfedme_lambda = 15.0;
-  std::int64_t pfedme_steps = 5;
-  double pfedme_personal_lr = 0.01;
-  double pfedme_beta = 1.0;
-  double ditto_lambda = 0.1;
-  double fedala_eta = 1.0;
-  double fedala_data_fraction = 0.8;
-  std::int64_t fedala_layers = 1;
-  double fedala_threshold = 0.1;
-  std::int64_t fedala_history = 10;
-  std::int64_t head_layers = 1;    // FedPer, FedRep, Fed-RoD, FedBABU, FedRecon
-  std::int64_t fedrep_head_epochs = 10;
-  std::int64_t fedrecon_epochs = 1;
-  double fedrecon_eval_fraction = 0.2;
-  double apfl_alpha = 0.25;
-  bool apfl_adaptive = true;
-  double perfedavg_beta = 0.0;     // 0: train.lr
 };
 
 // PAGE and Dap-FL (see SPEC-PAGE.md). Defaults: the published Synthetic setup.
@@ -202,6 +182,7 @@ struct Config {
   ModelConfig model;
   TrainConfig train;
   AlgorithmConfig algorithm;
+  AlgorithmSettings algorithm_settings;  // the [algorithm] keys each algorithm declares beside it
   PageConfig page;
   EvalConfig eval;
   RobustConfig robust;
@@ -241,8 +222,8 @@ std::optional<double> balanceAt(const PageConfig& page, std::int64_t round);
 // fraction 0.2: 4, 9, 14, ...). Held-out clients are chosen this way.
 bool inEvenShare(std::int64_t index, double fraction);
 
-// Every value algorithm.name accepts.
-const std::vector<std::string>& algorithmNames();
+// Every value algorithm.name accepts: the registered algorithms, by name.
+std::vector<std::string> algorithmNames();
 
 // Reads a TOML file (empty path: defaults only) and applies `key=value` overrides. A top-level
 // `extends = "base.toml"` (relative to the file) starts from that file's values.

@@ -25,11 +25,9 @@ bool inEvenShare(std::int64_t index, double fraction) {
   return std::floor(static_cast<double>(index + 1) * fraction) > std::floor(static_cast<double>(index) * fraction);
 }
 
-const std::vector<std::string>& algorithmNames() {
-  static const std::vector<std::string> names = {
-      "fedavg", "fedprox", "local",  "fedavg-ft", "page",  "dapfl",   "scaffold", "feddyn", "fedavgm",
-      "pfedme", "ditto",   "fedala", "fedrod",    "fedrecon", "fedper", "fedrep", "fedbabu", "apfl",
-      "perfedavg", "fedbn"};
+std::vector<std::string> algorithmNames() {
+  std::vector<std::string> names;
+  for (const AlgorithmEntry& entry : registeredAlgorithms()) names.push_back(entry.name);
   return names;
 }
 
@@ -104,35 +102,7 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
 
   v.text("algorithm.name", c.algorithm.name, algorithmNames(), "federated algorithm");
   v.real("algorithm.participation", c.algorithm.participation, {1e-9, 1.0}, "fraction of clients per round");
-  v.real("algorithm.fedprox_mu", c.algorithm.fedprox_mu, {0, inf}, "FedProx proximal weight mu");
-  v.integer("algorithm.finetune_epochs", c.algorithm.finetune_epochs, {0, 1e5},
-            "FedAvg+FT: epochs of fine-tuning the global model for the personalised model");
-  v.real("algorithm.finetune_lr", c.algorithm.finetune_lr, {0, 1e4}, "FedAvg+FT: fine-tuning lr (0: train.lr)");
-  v.real("algorithm.server_lr", c.algorithm.server_lr, {0, 1e4}, "SCAFFOLD, FedAvgM: server (global) step size");
-  v.real("algorithm.server_momentum", c.algorithm.server_momentum, {0, 0.999999}, "FedAvgM: server momentum beta");
-  v.real("algorithm.feddyn_alpha", c.algorithm.feddyn_alpha, {1e-12, 1e4}, "FedDyn: regulariser weight alpha");
-  v.real("algorithm.pfedme_lambda", c.algorithm.pfedme_lambda, {0, 1e6}, "pFedMe: Moreau-envelope weight lambda");
-  v.integer("algorithm.pfedme_steps", c.algorithm.pfedme_steps, {1, 1e4}, "pFedMe: inner steps K per minibatch");
-  v.real("algorithm.pfedme_personal_lr", c.algorithm.pfedme_personal_lr, {0, 1e4}, "pFedMe: personal (inner) lr");
-  v.real("algorithm.pfedme_beta", c.algorithm.pfedme_beta, {0, 1e4}, "pFedMe: server mixing beta (1: plain average)");
-  v.real("algorithm.ditto_lambda", c.algorithm.ditto_lambda, {0, 1e6}, "Ditto: proximal weight lambda");
-  v.real("algorithm.fedala_eta", c.algorithm.fedala_eta, {0, 1e4}, "FedALA: lr of the aggregation weights");
-  v.real("algorithm.fedala_data_fraction", c.algorithm.fedala_data_fraction, {1e-9, 1.0},
-         "FedALA: share of local training data used to learn the weights");
-  v.integer("algorithm.fedala_layers", c.algorithm.fedala_layers, {1, 1e4}, "FedALA: last modules adapted element-wise");
-  v.real("algorithm.fedala_threshold", c.algorithm.fedala_threshold, {0, 1e4},
-         "FedALA: loss std below which the first weight learning stops");
-  v.integer("algorithm.fedala_history", c.algorithm.fedala_history, {2, 1e4},
-            "FedALA: recent losses whose std is checked against the threshold");
-  v.integer("algorithm.head_layers", c.algorithm.head_layers, {1, 1e4},
-            "FedPer, FedRep, Fed-RoD, FedBABU, FedRecon: last modules forming the head");
-  v.integer("algorithm.fedrep_head_epochs", c.algorithm.fedrep_head_epochs, {0, 1e5}, "FedRep: head epochs before the body's");
-  v.integer("algorithm.fedrecon_epochs", c.algorithm.fedrecon_epochs, {1, 1e5}, "FedRecon: reconstruction epochs of the head");
-  v.real("algorithm.fedrecon_eval_fraction", c.algorithm.fedrecon_eval_fraction, {0, 0.99},
-         "FedRecon: share of clients held out of training, only reconstructing and evaluating");
-  v.real("algorithm.apfl_alpha", c.algorithm.apfl_alpha, {0, 1}, "APFL: initial mixing weight of the local model");
-  v.flag("algorithm.apfl_adaptive", c.algorithm.apfl_adaptive, "APFL: learn the mixing weight by gradient descent");
-  v.real("algorithm.perfedavg_beta", c.algorithm.perfedavg_beta, {0, 1e4}, "Per-FedAvg: outer (meta) lr (0: train.lr)");
+  c.algorithm_settings.describe(v);
 
   v.text("page.variant", c.page.variant, {"pagefl", "published"},
          "published: everything as the authors' code (action map, lag, action storage, warm-up, replay "

@@ -5,6 +5,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -105,9 +106,23 @@ struct Algorithm {
   std::unique_ptr<ClientAlgorithm> client;
 };
 
-// Builds the algorithm named by config.algorithm.name.
+// Builds the algorithm named by config.algorithm.name. Throws pagefl::Error listing the names when
+// none is registered under it.
 Algorithm makeAlgorithm(const Config& config);
 
+using AlgorithmFactory = std::function<Algorithm(const Config& config)>;
+
+// An algorithm registers itself from its own file, at static initialisation:
+//   const AlgorithmRegistration kDitto({"ditto", "Ditto (Li et al., ICML 2021): ...", {tuned}},
+//                                      [](const Config& config) { return Algorithm{...}; });
+// Its config fields are a SettingsRegistration beside it (core/algorithm_catalog.h).
+struct AlgorithmRegistration {
+  AlgorithmRegistration(AlgorithmEntry entry, AlgorithmFactory make);
+};
+
+// For algorithms that update their global model their own way (SCAFFOLD, FedDyn, ...): throws
+// pagefl::Error when the config asks for a robust aggregation rule, which they cannot honour.
+void refuseRobustRules(const Config& config);
 
 // Local SGD options from the [train] section.
 SgdOptions sgdOptions(const TrainConfig& train);

@@ -20,24 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The method's own coefficient, by algorithm.name; ranges around the usual published values.
-const std::map<std::string, std::vector<TuneDimension>>& ownCoefficients() {
-  static const std::map<std::string, std::vector<TuneDimension>> table = {
-      {"fedprox", {{"algorithm.fedprox_mu", 1e-3, 1, true, false}}},
-      {"ditto", {{"algorithm.ditto_lambda", 1e-2, 10, true, false}}},
-      {"fedavg-ft", {{"algorithm.finetune_epochs", 1, 5, false, true}}},
-      {"fedbabu", {{"algorithm.finetune_epochs", 1, 5, false, true}}},
-      {"fedala", {{"algorithm.fedala_eta", 0.1, 10, true, false}}},
-      {"fedavgm", {{"algorithm.server_momentum", 0, 0.95, false, false}}},
-      {"scaffold", {{"algorithm.server_lr", 0.3, 3, true, false}}},
-      {"feddyn", {{"algorithm.feddyn_alpha", 1e-3, 1, true, false}}},
-      {"pfedme", {{"algorithm.pfedme_lambda", 1, 100, true, false}}},
-      {"apfl", {{"algorithm.apfl_alpha", 0, 1, false, false}}},
-      {"fedrep", {{"algorithm.fedrep_head_epochs", 1, 10, false, true}}},
-  };
-  return table;
-}
-
 // A stable 64-bit hash of a name (FNV-1a), so a contender's draws do not depend on its position.
 std::int64_t nameHash(const std::string& name) {
   std::uint64_t hash = 1469598103934665603ull;
@@ -107,8 +89,9 @@ std::vector<TuneDimension> searchSpace(const Config& config) {
     space.push_back({"train.lr", lr / 10, 3 * lr, true, false});
     space.push_back({"train.epochs", 1, epochs, false, true});
   }
-  if (auto own = ownCoefficients().find(name); own != ownCoefficients().end())
-    space.insert(space.end(), own->second.begin(), own->second.end());
+  // The method's own coefficient, as its file registers it (core/algorithm_catalog.h).
+  const std::vector<TuneDimension>& own = algorithmEntry(name).own_coefficients;
+  space.insert(space.end(), own.begin(), own.end());
   return space;
 }
 

@@ -20,19 +20,13 @@ struct TuneOptions {
   std::string objective = "mean";  // "mean" of the global and local validation accuracy, "global", "local"
 };
 
-// One hyperparameter searched: drawn uniformly in [low, high], on a log scale when `log`, rounded
-// when `integer`.
-struct TuneDimension {
-  std::string key;
-  double low = 0, high = 0;
-  bool log = false, integer = false;
-};
-
 // What is searched for config.algorithm.name: the local learning rate and epochs (for PAGE and
 // Dap-FL their upper bounds, page.lr_max and page.epoch_max) and the method's own coefficient. The
 // ranges are sized from the config: learning rates within [L/10, 3L] with L the larger of train.lr
 // and page.lr_max, epochs within [1, E] with E the larger of train.epochs and page.epoch_max, so
-// every contender gets the same local budget. page.balance is the operator's choice, never tuned.
+// every contender gets the same local budget; then each method's own coefficients, as its file
+// registers them (TuneDimension, core/algorithm_catalog.h). page.balance is the operator's choice,
+// never tuned.
 std::vector<TuneDimension> searchSpace(const Config& config);
 
 struct TuneTrial {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "pagefl/fl/algorithms/client_round.h"
+#include "pagefl/fl/algorithms/fedavg.h"
 
 namespace pagefl {
 
@@ -46,5 +47,22 @@ ClientUpdate ApflClient::run(const ServerMessage& message, ClientContext& contex
   scorePersonal(update, message, context, apflMixture(local, global, alpha), eval_batch_size_);
   return update;
 }
+
+namespace {
+
+const SettingsRegistration<ApflSettings> kApflSettings("apfl");
+
+const AlgorithmRegistration kApfl({"apfl",
+                                   "APFL (Deng et al., 2020): each site mixes a local model with the global one",
+                                   {{"algorithm.apfl_alpha", 0, 1, false, false}}},
+                                  [](const Config& config) {
+                                    const ApflSettings& settings = config.algorithm_settings.get<ApflSettings>();
+                                    return Algorithm{
+                                        std::make_unique<FedAvgServer>(config.robust),
+                                        std::make_unique<ApflClient>(sgdOptions(config.train), settings.alpha,
+                                                                     settings.adaptive, config.eval.batch_size)};
+                                  });
+
+}  // namespace
 
 }  // namespace pagefl

@@ -19,6 +19,15 @@
 
 namespace pagefl {
 
+struct ApflSettings {
+  double alpha = 0.25;
+  bool adaptive = true;
+  void describe(ConfigFieldVisitor& v) {
+    v.real("algorithm.apfl_alpha", alpha, {0, 1}, "APFL: initial mixing weight of the local model");
+    v.flag("algorithm.apfl_adaptive", adaptive, "APFL: learn the mixing weight by gradient descent");
+  }
+};
+
 // The mixture alpha v + (1 - alpha) w.
 torch::Tensor apflMixture(const torch::Tensor& local, const torch::Tensor& global, double alpha);
 

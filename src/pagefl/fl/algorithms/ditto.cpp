@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "pagefl/fl/algorithms/client_round.h"
+#include "pagefl/fl/algorithms/fedavg.h"
 
 namespace pagefl {
 
@@ -24,5 +25,22 @@ ClientUpdate DittoClient::run(const ServerMessage& message, ClientContext& conte
   scorePersonal(update, message, context, personal, eval_batch_size_);
   return update;
 }
+
+namespace {
+
+const SettingsRegistration<DittoSettings> kDittoSettings("ditto");
+
+const AlgorithmRegistration kDitto({"ditto",
+                                    "Ditto (Li et al., ICML 2021): a personal model pulled towards the global one",
+                                    {{"algorithm.ditto_lambda", 1e-2, 10, true, false}}},
+                                   [](const Config& config) {
+                                     return Algorithm{std::make_unique<FedAvgServer>(config.robust),
+                                                      std::make_unique<DittoClient>(
+                                                          sgdOptions(config.train),
+                                                          config.algorithm_settings.get<DittoSettings>().lambda,
+                                                          config.eval.batch_size)};
+                                   });
+
+}  // namespace
 
 }  // namespace pagefl

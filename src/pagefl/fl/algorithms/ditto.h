@@ -18,6 +18,13 @@
 
 namespace pagefl {
 
+struct DittoSettings {
+  double lambda = 0.1;
+  void describe(ConfigFieldVisitor& v) {
+    v.real("algorithm.ditto_lambda", lambda, {0, 1e6}, "Ditto: proximal weight lambda");
+  }
+};
+
 class DittoClient final : public ClientAlgorithm {
  public:
   DittoClient(SgdOptions sgd, double lambda, std::int64_t eval_batch_size)

@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "pagefl/fl/algorithms/client_round.h"
+#include "pagefl/fl/algorithms/fedavg.h"
 #include "pagefl/nn/param_mask.h"
 
 namespace pagefl {
@@ -75,5 +76,22 @@ ClientUpdate FedAlaClient::run(const ServerMessage& message, ClientContext& cont
   scorePersonal(update, message, context, update.params, eval_batch_size_);
   return update;
 }
+
+namespace {
+
+const SettingsRegistration<FedAlaOptions> kFedAlaSettings("fedala");
+
+const AlgorithmRegistration kFedAla(
+    {"fedala",
+     "FedALA (Zhang et al., AAAI 2023): each site blends the global model into its own, element-wise",
+     {{"algorithm.fedala_eta", 0.1, 10, true, false}}},
+    [](const Config& config) {
+      return Algorithm{
+          std::make_unique<FedAvgServer>(config.robust),
+          std::make_unique<FedAlaClient>(sgdOptions(config.train), config.algorithm_settings.get<FedAlaOptions>(),
+                                         config.eval.batch_size)};
+    });
+
+}  // namespace
 
 }  // namespace pagefl

@@ -27,6 +27,16 @@ struct FedAlaOptions {
   std::int64_t layers = 1;
   double threshold = 0.1;
   std::int64_t history = 10;
+  void describe(ConfigFieldVisitor& v) {
+    v.real("algorithm.fedala_eta", eta, {0, 1e4}, "FedALA: lr of the aggregation weights");
+    v.real("algorithm.fedala_data_fraction", data_fraction, {1e-9, 1.0},
+           "FedALA: share of local training data used to learn the weights");
+    v.integer("algorithm.fedala_layers", layers, {1, 1e4}, "FedALA: last modules adapted element-wise");
+    v.real("algorithm.fedala_threshold", threshold, {0, 1e4},
+           "FedALA: loss std below which the first weight learning stops");
+    v.integer("algorithm.fedala_history", history, {2, 1e4},
+              "FedALA: recent losses whose std is checked against the threshold");
+  }
 };
 
 // The blend of the adapted part: local + (global - local) * weights.

@@ -82,4 +82,27 @@ ClientUpdate FedAvgClient::finish(const ServerMessage& message, ClientContext& c
   return update;
 }
 
+namespace {
+
+const SettingsRegistration<FedProxSettings> kFedProxSettings("fedprox");
+
+const AlgorithmRegistration kFedAvg(
+    {"fedavg", "FedAvg (McMahan et al., AISTATS 2017): local SGD, sample-weighted average", {}},
+    [](const Config& config) {
+      return Algorithm{std::make_unique<FedAvgServer>(config.robust),
+                       std::make_unique<FedAvgClient>(sgdOptions(config.train), config.eval.batch_size, 0.0)};
+    });
+
+const AlgorithmRegistration kFedProx(
+    {"fedprox",
+     "FedProx (Li et al., MLSys 2020): FedAvg with a proximal term mu in every local step",
+     {{"algorithm.fedprox_mu", 1e-3, 1, true, false}}},
+    [](const Config& config) {
+      return Algorithm{std::make_unique<FedAvgServer>(config.robust),
+                       std::make_unique<FedAvgClient>(sgdOptions(config.train), config.eval.batch_size,
+                                                      config.algorithm_settings.get<FedProxSettings>().mu)};
+    });
+
+}  // namespace
+
 }  // namespace pagefl

@@ -14,6 +14,11 @@
 
 namespace pagefl {
 
+struct FedProxSettings {
+  double mu = 0.01;
+  void describe(ConfigFieldVisitor& v) { v.real("algorithm.fedprox_mu", mu, {.min = 0}, "FedProx proximal weight mu"); }
+};
+
 // With a robust rule or clipping ([robust]), the fold keeps the round's uploads until it
 // finishes, since those need every update at once.
 class FedAvgServer : public ServerAlgorithm {

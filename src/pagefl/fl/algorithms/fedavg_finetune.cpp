@@ -1,7 +1,6 @@
 #include "pagefl/fl/algorithms/fedavg_finetune.h"
 
 #include "pagefl/fl/algorithms/client_round.h"
-#include "pagefl/nn/param_mask.h"
 
 namespace pagefl {
 
@@ -17,10 +16,28 @@ ClientUpdate FedAvgFineTuneClient::finish(const ServerMessage& message, ClientCo
   return update;
 }
 
-SgdOptions FedBabuClient::localOptions(const ClientContext& context) const {
-  SgdOptions options = FedAvgClient::localOptions(context);
-  options.trainable = headMask(context.model.layout(), head_layers_).complement();
-  return options;
+SgdOptions fineTuneOptions(const Config& config) {
+  const FineTuneSettings& settings = config.algorithm_settings.get<FineTuneSettings>();
+  SgdOptions finetune = sgdOptions(config.train);
+  finetune.epochs = settings.epochs;
+  if (settings.lr > 0) finetune.lr = settings.lr;
+  return finetune;
 }
+
+namespace {
+
+const SettingsRegistration<FineTuneSettings> kFineTuneSettings("finetune");
+
+const AlgorithmRegistration kFedAvgFineTune(
+    {"fedavg-ft",
+     "FedAvg + fine-tuning: FedAvg's global model fine-tuned on each site's data",
+     {{"algorithm.finetune_epochs", 1, 5, false, true}}},
+    [](const Config& config) {
+      return Algorithm{std::make_unique<FedAvgServer>(config.robust),
+                       std::make_unique<FedAvgFineTuneClient>(sgdOptions(config.train), fineTuneOptions(config),
+                                                              config.eval.batch_size)};
+    });
+
+}  // namespace
 
 }  // namespace pagefl

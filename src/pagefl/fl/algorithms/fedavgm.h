@@ -10,6 +10,21 @@
 
 namespace pagefl {
 
+// The server's step size on the round's pseudo-gradient, shared by FedAvgM and SCAFFOLD.
+struct ServerStepSettings {
+  double lr = 1.0;
+  void describe(ConfigFieldVisitor& v) {
+    v.real("algorithm.server_lr", lr, {0, 1e4}, "SCAFFOLD, FedAvgM: server (global) step size");
+  }
+};
+
+struct FedAvgMSettings {
+  double momentum = 0.9;
+  void describe(ConfigFieldVisitor& v) {
+    v.real("algorithm.server_momentum", momentum, {0, 0.999999}, "FedAvgM: server momentum beta");
+  }
+};
+
 class FedAvgMServer final : public ServerAlgorithm {
  public:
   FedAvgMServer(double server_lr, double momentum) : server_lr_(server_lr), momentum_(momentum) {}

@@ -44,4 +44,21 @@ ClientUpdate FedDynClient::run(const ServerMessage& message, ClientContext& cont
   return update;
 }
 
+namespace {
+
+const SettingsRegistration<FedDynSettings> kFedDynSettings("feddyn");
+
+const AlgorithmRegistration kFedDyn(
+    {"feddyn",
+     "FedDyn (Acar et al., ICLR 2021): dynamic regularisation of each client's objective",
+     {{"algorithm.feddyn_alpha", 1e-3, 1, true, false}}},
+    [](const Config& config) {
+      refuseRobustRules(config);
+      const double alpha = config.algorithm_settings.get<FedDynSettings>().alpha;
+      return Algorithm{std::make_unique<FedDynServer>(alpha),
+                       std::make_unique<FedDynClient>(sgdOptions(config.train), alpha, config.eval.batch_size)};
+    });
+
+}  // namespace
+
 }  // namespace pagefl

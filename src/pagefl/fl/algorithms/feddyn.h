@@ -15,6 +15,13 @@
 
 namespace pagefl {
 
+struct FedDynSettings {
+  double alpha = 0.01;
+  void describe(ConfigFieldVisitor& v) {
+    v.real("algorithm.feddyn_alpha", alpha, {1e-12, 1e4}, "FedDyn: regulariser weight alpha");
+  }
+};
+
 class FedDynServer final : public ServerAlgorithm {
  public:
   explicit FedDynServer(double alpha) : alpha_(alpha) {}

@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "pagefl/fl/algorithms/client_round.h"
+#include "pagefl/fl/algorithms/fedavg.h"
+#include "pagefl/fl/algorithms/partly_local.h"
 #include "pagefl/nn/param_mask.h"
 
 namespace pagefl {
@@ -46,5 +48,21 @@ ClientUpdate FedReconClient::run(const ServerMessage& message, ClientContext& co
   scorePersonal(update, message, context, personal, eval_batch_size_);
   return update;
 }
+
+namespace {
+
+const SettingsRegistration<FedReconSettings> kFedReconSettings("fedrecon");
+
+const AlgorithmRegistration kFedRecon(
+    {"fedrecon", "FedRecon (Singhal et al., NeurIPS 2021): a local head rebuilt each round, never stored", {}},
+    [](const Config& config) {
+      const FedReconSettings& settings = config.algorithm_settings.get<FedReconSettings>();
+      return Algorithm{std::make_unique<FedAvgServer>(config.robust),
+                       std::make_unique<FedReconClient>(
+                           sgdOptions(config.train), config.algorithm_settings.get<HeadSettings>().layers,
+                           settings.epochs, settings.eval_fraction, config.eval.batch_size)};
+    });
+
+}  // namespace
 
 }  // namespace pagefl

@@ -21,6 +21,16 @@
 
 namespace pagefl {
 
+struct FedReconSettings {
+  std::int64_t epochs = 1;
+  double eval_fraction = 0.2;
+  void describe(ConfigFieldVisitor& v) {
+    v.integer("algorithm.fedrecon_epochs", epochs, {1, 1e5}, "FedRecon: reconstruction epochs of the head");
+    v.real("algorithm.fedrecon_eval_fraction", eval_fraction, {0, 0.99},
+           "FedRecon: share of clients held out of training, only reconstructing and evaluating");
+  }
+};
+
 // Whether `client` is one of the held-out evaluation clients at this share.
 bool isFedReconEvaluationClient(std::int64_t client, double eval_fraction);
 

@@ -4,6 +4,7 @@
 
 #include "pagefl/core/error.h"
 #include "pagefl/fl/algorithms/client_round.h"
+#include "pagefl/fl/algorithms/fedavg.h"
 #include "pagefl/nn/param_mask.h"
 
 namespace pagefl {
@@ -51,5 +52,16 @@ ClientUpdate FedRodClient::run(const ServerMessage& message, ClientContext& cont
   scorePersonal(update, message, context, model.snapshot(), eval_batch_size_);
   return update;
 }
+
+namespace {
+
+const AlgorithmRegistration kFedRod(
+    {"fedrod", "Fed-RoD (Chen & Chao, ICLR 2022): a generic head for the federation, a personal head per site", {}},
+    [](const Config& config) {
+      return Algorithm{std::make_unique<FedAvgServer>(config.robust),
+                       std::make_unique<FedRodClient>(sgdOptions(config.train), config.eval.batch_size)};
+    });
+
+}  // namespace
 
 }  // namespace pagefl

@@ -27,4 +27,14 @@ ClientUpdate LocalOnlyClient::run(const ServerMessage& message, ClientContext& c
   return update;
 }
 
+namespace {
+
+const AlgorithmRegistration kLocalOnly(
+    {"local", "Local-only training: each site trains its own model and shares nothing", {}}, [](const Config& config) {
+      return Algorithm{std::make_unique<LocalOnlyServer>(),
+                       std::make_unique<LocalOnlyClient>(sgdOptions(config.train), config.eval.batch_size)};
+    });
+
+}  // namespace
+
 }  // namespace pagefl

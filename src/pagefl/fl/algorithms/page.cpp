@@ -372,4 +372,25 @@ Metrics UniformServer::aggregate(std::int64_t, const std::vector<ClientUpdate>& 
   return metrics;
 }
 
+namespace {
+
+const AlgorithmRegistration kPage(
+    {"page", "PAGE (Chen et al., WWW 2024): RL agents at the sites and the server balance the two demands", {}},
+    [](const Config& config) {
+      return Algorithm{std::make_unique<PageServer>(
+                           config.page, RngStreams(static_cast<std::uint64_t>(config.run.seed)), config.robust),
+                       std::make_unique<AgentClient>(ClientDesign::Page, config.page, sgdOptions(config.train),
+                                                     config.eval.batch_size)};
+    });
+
+const AlgorithmRegistration kDapFl(
+    {"dapfl", "Dap-FL (PAGE's authors' earlier method): RL agents at the sites, uniform aggregation", {}},
+    [](const Config& config) {
+      return Algorithm{std::make_unique<UniformServer>(config.robust),
+                       std::make_unique<AgentClient>(ClientDesign::DapFl, config.page, sgdOptions(config.train),
+                                                     config.eval.batch_size)};
+    });
+
+}  // namespace
+
 }  // namespace pagefl::page

@@ -4,6 +4,7 @@
 
 #include "pagefl/core/error.h"
 #include "pagefl/fl/algorithms/client_round.h"
+#include "pagefl/fl/algorithms/fedavg.h"
 #include "pagefl/nn/param_mask.h"
 
 namespace pagefl {
@@ -41,5 +42,31 @@ ClientUpdate PartlyLocalClient::run(const ServerMessage& message, ClientContext&
   scorePersonal(update, message, context, update.params, eval_batch_size_);
   return update;
 }
+
+namespace {
+
+const SettingsRegistration<HeadSettings> kHeadSettings("head");
+const SettingsRegistration<FedRepSettings> kFedRepSettings("fedrep");
+
+AlgorithmFactory partlyLocal(LocalPart part, LocalSchedule schedule) {
+  return [part, schedule](const Config& config) {
+    return Algorithm{std::make_unique<FedAvgServer>(config.robust),
+                     std::make_unique<PartlyLocalClient>(
+                         part, schedule, sgdOptions(config.train), config.algorithm_settings.get<HeadSettings>().layers,
+                         config.algorithm_settings.get<FedRepSettings>().head_epochs, config.eval.batch_size)};
+  };
+}
+
+const AlgorithmRegistration kFedPer({"fedper", "FedPer (Arivazhagan et al., 2019): a shared body, a local head", {}},
+                                    partlyLocal(LocalPart::Head, LocalSchedule::Joint));
+const AlgorithmRegistration kFedRep(
+    {"fedrep",
+     "FedRep (Collins et al., ICML 2021): the local head trained first, then the shared body",
+     {{"algorithm.fedrep_head_epochs", 1, 10, false, true}}},
+    partlyLocal(LocalPart::Head, LocalSchedule::HeadThenBody));
+const AlgorithmRegistration kFedBn({"fedbn", "FedBN (Li et al., ICLR 2021): normalisation layers kept local", {}},
+                                   partlyLocal(LocalPart::Normalisation, LocalSchedule::Joint));
+
+}  // namespace
 
 }  // namespace pagefl

@@ -21,6 +21,23 @@
 
 namespace pagefl {
 
+// The head's size, shared by the algorithms that keep a head local or apart (FedPer, FedRep,
+// FedBABU, FedRecon).
+struct HeadSettings {
+  std::int64_t layers = 1;
+  void describe(ConfigFieldVisitor& v) {
+    v.integer("algorithm.head_layers", layers, {1, 1e4},
+              "FedPer, FedRep, FedBABU, FedRecon: last modules forming the head");
+  }
+};
+
+struct FedRepSettings {
+  std::int64_t head_epochs = 10;
+  void describe(ConfigFieldVisitor& v) {
+    v.integer("algorithm.fedrep_head_epochs", head_epochs, {0, 1e5}, "FedRep: head epochs before the body's");
+  }
+};
+
 enum class LocalPart { Head, Normalisation };
 enum class LocalSchedule { Joint, HeadThenBody };
 

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "pagefl/fl/algorithms/client_round.h"
+#include "pagefl/fl/algorithms/fedavg.h"
 
 namespace pagefl {
 
@@ -42,5 +43,20 @@ ClientUpdate PerFedAvgClient::run(const ServerMessage& message, ClientContext& c
   }
   return update;
 }
+
+namespace {
+
+const SettingsRegistration<PerFedAvgSettings> kPerFedAvgSettings("perfedavg");
+
+const AlgorithmRegistration kPerFedAvg(
+    {"perfedavg", "Per-FedAvg (Fallah et al., NeurIPS 2020): a meta-learnt start each site adapts in a step", {}},
+    [](const Config& config) {
+      return Algorithm{std::make_unique<FedAvgServer>(config.robust),
+                       std::make_unique<PerFedAvgClient>(sgdOptions(config.train),
+                                                         config.algorithm_settings.get<PerFedAvgSettings>().beta,
+                                                         config.eval.batch_size)};
+    });
+
+}  // namespace
 
 }  // namespace pagefl

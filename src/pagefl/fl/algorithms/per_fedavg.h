@@ -15,6 +15,13 @@
 
 namespace pagefl {
 
+struct PerFedAvgSettings {
+  double beta = 0.0;  // 0: train.lr
+  void describe(ConfigFieldVisitor& v) {
+    v.real("algorithm.perfedavg_beta", beta, {0, 1e4}, "Per-FedAvg: outer (meta) lr (0: train.lr)");
+  }
+};
+
 class PerFedAvgClient final : public ClientAlgorithm {
  public:
   PerFedAvgClient(SgdOptions sgd, double beta, std::int64_t eval_batch_size)

@@ -35,4 +35,21 @@ ClientUpdate PFedMeClient::run(const ServerMessage& message, ClientContext& cont
   return update;
 }
 
+namespace {
+
+const SettingsRegistration<PFedMeOptions> kPFedMeSettings("pfedme");
+
+const AlgorithmRegistration kPFedMe({"pfedme",
+                                     "pFedMe (T. Dinh et al., NeurIPS 2020): personal models through Moreau envelopes",
+                                     {{"algorithm.pfedme_lambda", 1, 100, true, false}}},
+                                    [](const Config& config) {
+                                      refuseRobustRules(config);
+                                      const PFedMeOptions& options = config.algorithm_settings.get<PFedMeOptions>();
+                                      return Algorithm{std::make_unique<PFedMeServer>(options.beta),
+                                                       std::make_unique<PFedMeClient>(sgdOptions(config.train), options,
+                                                                                      config.eval.batch_size)};
+                                    });
+
+}  // namespace
+
 }  // namespace pagefl

@@ -25,6 +25,12 @@ struct PFedMeOptions {
   std::int64_t steps = 5;
   double personal_lr = 0.01;
   double beta = 1.0;
+  void describe(ConfigFieldVisitor& v) {
+    v.real("algorithm.pfedme_lambda", lambda, {0, 1e6}, "pFedMe: Moreau-envelope weight lambda");
+    v.integer("algorithm.pfedme_steps", steps, {1, 1e4}, "pFedMe: inner steps K per minibatch");
+    v.real("algorithm.pfedme_personal_lr", personal_lr, {0, 1e4}, "pFedMe: personal (inner) lr");
+    v.real("algorithm.pfedme_beta", beta, {0, 1e4}, "pFedMe: server mixing beta (1: plain average)");
+  }
 };
 
 class PFedMeServer final : public ServerAlgorithm {

@@ -5,6 +5,7 @@
 #include "pagefl/core/error.h"
 #include "pagefl/fl/aggregation.h"
 #include "pagefl/fl/algorithms/client_round.h"
+#include "pagefl/fl/algorithms/fedavgm.h"
 
 namespace pagefl {
 namespace {
@@ -64,5 +65,19 @@ ClientUpdate ScaffoldClient::run(const ServerMessage& message, ClientContext& co
   scorePersonal(update, message, context, update.params, eval_batch_size_);
   return update;
 }
+
+namespace {
+
+const AlgorithmRegistration kScaffold(
+    {"scaffold",
+     "SCAFFOLD (Karimireddy et al., ICML 2020): control variates correct the clients' drift",
+     {{"algorithm.server_lr", 0.3, 3, true, false}}},
+    [](const Config& config) {
+      refuseRobustRules(config);
+      return Algorithm{std::make_unique<ScaffoldServer>(config.algorithm_settings.get<ServerStepSettings>().lr),
+                       std::make_unique<ScaffoldClient>(sgdOptions(config.train), config.eval.batch_size)};
+    });
+
+}  // namespace
 
 }  // namespace pagefl
