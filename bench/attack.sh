@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The attack table of issue 13: the pilot setup (configs/pilot-fmnist.toml, FedAvg) with 10 sites,
+# The attack table of bench/RESULTS.md ("Trust"): the pilot setup (configs/pilot-fmnist.toml, FedAvg) with 10 sites,
 # one of which (client 3) poisons every update, scaled x10 or sign-flipped, under each of the
 # server's rules. Prints the final G->S and P->L of each run next to the clean run.
 # Usage: ./bench/attack.sh [build-dir]  (about 15 minutes on 2 cores)

@@ -7,10 +7,11 @@
 
 #include "pagefl/core/config.h"
 #include "pagefl/data/federated_dataset.h"
+#include "pagefl/engine/worker_pool.h"
 #include "pagefl/fl/algorithms/page.h"
+#include "pagefl/fl/metric_keys.h"
 #include "pagefl/nn/local_training.h"
 #include "pagefl/sim/simulator.h"
-#include "pagefl/engine/worker_pool.h"
 
 namespace pagefl {
 namespace {
@@ -34,7 +35,8 @@ class StepCounter final : public RunObserver {
   explicit StepCounter(std::int64_t batch) : batch_(batch) {}
   void onRoundClosed(const RoundRecord& record) override {
     for (const ClientRecord& client : record.clients)
-      steps += static_cast<std::int64_t>(std::ceil(client.metrics.at("train_samples") / static_cast<double>(batch_)));
+      steps +=
+          static_cast<std::int64_t>(std::ceil(client.metrics.at(metric::kTrainSamples) / static_cast<double>(batch_)));
   }
   std::int64_t steps = 0;
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "fuzz_support.h"
+#include "pagefl/core/sealed_file.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/net/server_checkpoint.h"
 #include "pagefl/rl/ddpg_agent.h"

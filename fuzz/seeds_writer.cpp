@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "pagefl/core/error.h"
+#include "pagefl/core/sealed_file.h"
 #include "pagefl/data/jpeg_codec.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/net/server_checkpoint.h"

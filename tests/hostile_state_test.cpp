@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "pagefl/core/error.h"
+#include "pagefl/core/sealed_file.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/net/audit_log.h"
 #include "pagefl/net/server_checkpoint.h"

@@ -12,13 +12,15 @@
 #include <filesystem>
 #include <thread>
 
-#include "pagefl/core/directories.h"
 #include "pagefl/core/config.h"
+#include "pagefl/core/directories.h"
 #include "pagefl/core/error.h"
 #include "pagefl/core/runtime.h"
+#include "pagefl/core/sealed_file.h"
 #include "pagefl/data/data_source.h"
 #include "pagefl/fl/algorithm.h"
 #include "pagefl/fl/attack.h"
+#include "pagefl/fl/metric_keys.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/net/audit_log.h"
 #include "pagefl/net/proto/federation.grpc.pb.h"
@@ -200,10 +202,11 @@ class SiteRunner {
     const auto& metrics = saved_.wire.header.numbers();
     if (reply.accepted()) {
       // The hashes match the server's audit log: the model received, and the update sent.
-      spdlog::info("round {}: update accepted ({:.1f} s{}; received model {:.16}, sent update {:.16})", message.round,
-                   std::chrono::duration<double>(Clock::now() - started).count(),
-                   metrics.count("train_loss") ? fmt::format(", train loss {:.4f}", metrics.at("train_loss")) : "",
-                   saved_.global_sha256, sha256Hex(saved_.wire.payload));
+      spdlog::info(
+          "round {}: update accepted ({:.1f} s{}; received model {:.16}, sent update {:.16})", message.round,
+          std::chrono::duration<double>(Clock::now() - started).count(),
+          metrics.count(metric::kTrainLoss) ? fmt::format(", train loss {:.4f}", metrics.at(metric::kTrainLoss)) : "",
+          saved_.global_sha256, sha256Hex(saved_.wire.payload));
     } else {
       spdlog::warn("round {}: the server refused this site's update: {}", message.round, reply.reason());
     }

@@ -9,11 +9,14 @@
 #include <filesystem>
 #include <thread>
 
-#include "pagefl/core/directories.h"
 #include "pagefl/core/config.h"
+#include "pagefl/core/directories.h"
 #include "pagefl/core/error.h"
 #include "pagefl/core/runtime.h"
+#include "pagefl/core/sealed_file.h"
 #include "pagefl/data/data_source.h"
+#include "pagefl/engine/pooled_evaluator.h"
+#include "pagefl/engine/round_engine.h"
 #include "pagefl/fl/algorithm.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/fl/streams.h"
@@ -24,8 +27,6 @@
 #include "pagefl/net/shutdown_signals.h"
 #include "pagefl/net/tls.h"
 #include "pagefl/nn/models.h"
-#include "pagefl/engine/pooled_evaluator.h"
-#include "pagefl/engine/round_engine.h"
 #include "pagefl/report/run_recorder.h"
 
 namespace pagefl::net {

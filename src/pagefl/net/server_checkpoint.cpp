@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pagefl/core/error.h"
+#include "pagefl/core/sealed_file.h"
 #include "pagefl/fl/state_archive.h"
 
 namespace pagefl::net {

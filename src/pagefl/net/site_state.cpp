@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "pagefl/core/error.h"
+#include "pagefl/core/sealed_file.h"
 #include "pagefl/fl/state_archive.h"
 
 namespace pagefl::net {

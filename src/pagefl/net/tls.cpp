@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "pagefl/core/error.h"
+#include "pagefl/core/sealed_file.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/net/protobuf_log.h"
 

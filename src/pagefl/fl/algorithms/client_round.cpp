@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "pagefl/fl/metric_keys.h"
 #include "pagefl/fl/streams.h"
 
 namespace pagefl {
@@ -22,8 +23,8 @@ void loadGlobalAndScore(ClientUpdate& update, const ServerMessage& message, Clie
 
 void recordTraining(ClientUpdate& update, const TrainStats& stats, const ClientContext& context) {
   update.num_samples = context.train.size();
-  update.metrics["train_loss"] = stats.mean_loss;
-  update.metrics["train_samples"] = static_cast<double>(stats.samples);
+  update.metrics[metric::kTrainLoss] = stats.mean_loss;
+  update.metrics[metric::kTrainSamples] = static_cast<double>(stats.samples);
 }
 
 void scorePersonal(ClientUpdate& update, const ServerMessage& message, ClientContext& context,

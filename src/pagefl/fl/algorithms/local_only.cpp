@@ -1,5 +1,6 @@
 #include "pagefl/fl/algorithms/local_only.h"
 
+#include "pagefl/fl/metric_keys.h"
 #include "pagefl/fl/streams.h"
 
 namespace pagefl {
@@ -20,8 +21,8 @@ ClientUpdate LocalOnlyClient::run(const ServerMessage& message, ClientContext& c
   TrainStats stats = trainSgd(model, context.train, sgd_, rng);
   personal.copy_(model.params());
   update.num_samples = context.train.size();
-  update.metrics["train_loss"] = stats.mean_loss;
-  update.metrics["train_samples"] = static_cast<double>(stats.samples);
+  update.metrics[metric::kTrainLoss] = stats.mean_loss;
+  update.metrics[metric::kTrainSamples] = static_cast<double>(stats.samples);
   if (message.evaluate)
     streams::record(update.metrics, streams::kPersonalOnLocal, evaluate(model, context.test, eval_batch_size_));
   return update;

@@ -8,8 +8,9 @@
 
 #include "pagefl/core/error.h"
 #include "pagefl/fl/aggregation.h"
-#include "pagefl/fl/robust_aggregation.h"
 #include "pagefl/fl/algorithms/page_actions.h"
+#include "pagefl/fl/metric_keys.h"
+#include "pagefl/fl/robust_aggregation.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/fl/streams.h"
 
@@ -206,8 +207,8 @@ ClientUpdate AgentClient::finish(const ServerMessage& message, ClientContext& co
 
   update.params = context.model.snapshot();
   update.num_samples = context.train.size();
-  update.metrics["train_loss"] = stats.mean_loss;
-  update.metrics["train_samples"] = static_cast<double>(stats.samples);
+  update.metrics[metric::kTrainLoss] = stats.mean_loss;
+  update.metrics[metric::kTrainSamples] = static_cast<double>(stats.samples);
   update.metrics["rl_lr"] = step.plan.lr;
   update.metrics["rl_epochs"] = static_cast<double>(step.plan.epochs);
   // The reward known this round: this round's, or with balance the previous participation's.

@@ -42,7 +42,6 @@
 #include <optional>
 
 #include "pagefl/fl/algorithm.h"
-#include "pagefl/fl/algorithms/fedavg.h"
 #include "pagefl/fl/local_sgd_client.h"
 #include "pagefl/rl/ddpg_agent.h"
 
