@@ -119,7 +119,7 @@ RoundOutcome RoundEngine::runRound(std::int64_t round, const std::vector<std::in
 
   ServerMessage message = server_.configureRound(round);
   message.evaluate = record.evaluated;
-  message.wants_personal = record.evaluated && settings_.personal_on_server;
+  message.wants_personal = record.evaluated && config_.eval.personal_on_server;
   std::vector<std::int64_t> participants = sampleParticipants(
       streams_, round, static_cast<std::int64_t>(candidates.size()), config_.algorithm.participation);
   for (std::int64_t& index : participants) index = candidates[static_cast<std::size_t>(index)];

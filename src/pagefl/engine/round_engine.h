@@ -69,7 +69,6 @@ class ClientReach {
 struct EngineSettings {
   std::int64_t num_clients = 0;    // for RunStarted
   std::int64_t first_round = 1;    // later when a deployment resumes
-  bool personal_on_server = false; // ask for personalised models on evaluated rounds (simulation)
 };
 
 class RoundEngine {

@@ -78,40 +78,29 @@ std::vector<std::string> RunControls::changeableSettings() const {
 void RunControls::pause(const std::string& who) { push({ControlRequest::Kind::Pause, "", "", who}); }
 void RunControls::resume(const std::string& who) { push({ControlRequest::Kind::Resume, "", "", who}); }
 
-void RunControls::stop(const std::string& who) {
-  std::lock_guard lock(mutex_);
-  stop_requested_ = true;
-  queue_.push_back({ControlRequest::Kind::Stop, "", "", who});
-  arrived_.notify_all();
+void RunControls::stop(const std::string& who) { push({ControlRequest::Kind::Stop, "", "", who}); }
+
+void RunControls::check(const std::string& setting, const std::string& value, const std::string& refusal) const {
+  const std::vector<std::string> allowed = changeableSettings();
+  if (std::find(allowed.begin(), allowed.end(), setting) == allowed.end())
+    throw Error("{}; what can change: {}", refusal, fmt::join(allowed, ", "));
+  withSetting(config_, setting, value);  // throws with the allowed range
 }
 
 void RunControls::set(const std::string& setting, const std::string& value, const std::string& who) {
-  const std::vector<std::string> allowed = changeableSettings();
-  if (std::find(allowed.begin(), allowed.end(), setting) == allowed.end())
-    throw Error("'{}' cannot change during this run; what can: {}", setting, fmt::join(allowed, ", "));
-  withSetting(config_, setting, value);  // throws with the allowed range
+  check(setting, value, fmt::format("'{}' cannot change during this run", setting));
   push({ControlRequest::Kind::Set, setting, value, who});
 }
 
 void RunControls::schedule(const AppliedControl& recorded) {
   if (recorded.setting == kRunState) {
-    if (recorded.new_value == "stopped") {
-      std::lock_guard lock(mutex_);
-      queue_.push_back({ControlRequest::Kind::Stop, "", "", recorded.who, recorded.round});
-    }
+    if (recorded.new_value == "stopped") push({ControlRequest::Kind::Stop, "", "", recorded.who, recorded.round});
     return;
   }
-  const std::vector<std::string> allowed = changeableSettings();
-  if (std::find(allowed.begin(), allowed.end(), recorded.setting) == allowed.end())
-    throw Error("the recorded change of '{}' (round {}) cannot be replayed in this run; what can change: {}",
-                recorded.setting, recorded.round, fmt::join(allowed, ", "));
-  withSetting(config_, recorded.setting, recorded.new_value);
+  check(recorded.setting, recorded.new_value,
+        fmt::format("the recorded change of '{}' (round {}) cannot be replayed in this run", recorded.setting,
+                    recorded.round));
   push({ControlRequest::Kind::Set, recorded.setting, recorded.new_value, recorded.who, recorded.round});
-}
-
-bool RunControls::stopRequested() const {
-  std::lock_guard lock(mutex_);
-  return stop_requested_;
 }
 
 std::vector<ControlRequest> RunControls::takeDue(std::int64_t round) {

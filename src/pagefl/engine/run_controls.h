@@ -50,8 +50,6 @@ class RunControls {
   // starts. Pause and resume are not replayed: they change nothing a run computes.
   void schedule(const AppliedControl& recorded);
 
-  bool stopRequested() const;
-
   // The engine's side. Requests due when `round` starts, in the order made (taken off the queue).
   std::vector<ControlRequest> takeDue(std::int64_t round);
   // Waits until a request arrives or `timeout` passes.
@@ -59,13 +57,14 @@ class RunControls {
 
  private:
   void push(ControlRequest request);
+  // Throws pagefl::Error naming what may change when `setting` may not, or the range of `value`.
+  void check(const std::string& setting, const std::string& value, const std::string& refusal) const;
 
   Config config_;
   RunKind kind_;
   mutable std::mutex mutex_;
   std::condition_variable arrived_;
   std::deque<ControlRequest> queue_;
-  bool stop_requested_ = false;
 };
 
 // The value of `setting` in `config`, as TOML writes it ("running"/"paused" are not settings).
