@@ -165,8 +165,7 @@ class DeployedRun final : public RunObserver {
     RunControls controls(config_, RunKind::Deployed);
     std::vector<RunObserver*> observers = {recorder_.get(), this};
     observers.insert(observers.end(), extra_observers_.begin(), extra_observers_.end());
-    RoundEngine engine(settings_in_force_,
-                       {static_cast<std::int64_t>(config_.deploy.clients.size()), completed_ + 1},
+    RoundEngine engine(settings_in_force_, {static_cast<std::int64_t>(config_.deploy.clients.size()), completed_ + 1},
                        *algorithm_.server, evaluator, sites, observers, &controls);
     if (on_controls_) on_controls_(controls);
     RunEnd end = RunEnd::Finished;
