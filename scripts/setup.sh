@@ -15,6 +15,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc  # deployment transport
   libsqlite3-dev                     # the deployed server's audit log
   libssl-dev openssl                 # SHA-256 of audited updates; scripts/make-certs.sh
+  libcpp-httplib-dev                 # the dashboard's HTTP(S) server
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev llvm-14 # `make fuzz`: libFuzzer, AddressSanitizer, its symbolizer
@@ -22,6 +23,11 @@ PACKAGES=(
 )
 
 missing=()
+# The dashboard's front end is bundled with esbuild from npm and tested in chromium through
+# playwright-core. A machine whose Node.js came from elsewhere (NodeSource's bundles npm) keeps it;
+# Debian's packages serve otherwise.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

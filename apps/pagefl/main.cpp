@@ -1,4 +1,5 @@
-// The pagefl command line: run, compare, sweep, partition, report, config; server, client, audit.
+// The pagefl command line: run, compare, sweep, partition, report, config, dashboard; server,
+// client, audit.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -7,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "dashboard_commands.h"
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
 #include "pagefl/core/runtime.h"
@@ -205,6 +207,33 @@ int main(int argc, char** argv) {
                    "with --resume when audit.sqlite is lost: start a new, empty audit log");
   server->add_option("overrides", server_options.overrides, "key=value overrides, e.g. deploy.listen=0.0.0.0:50051");
 
+  // The dashboard's address and security, the same for `pagefl dashboard` and `server --dashboard`.
+  dashboard::DashboardOptions dashboard_options;
+  auto add_dashboard_security = [&dashboard_options](CLI::App* command) {
+    command->add_option("--access", dashboard_options.access_file,
+                        "TOML file of the dashboard's users ([[user]] name, role = viewer|operator, token or "
+                        "certificate); required off 127.0.0.1")
+        ->check(CLI::ExistingFile);
+    command->add_option("--tls-cert", dashboard_options.tls_cert, "PEM certificate for HTTPS (required off 127.0.0.1)")
+        ->check(CLI::ExistingFile);
+    command->add_option("--tls-key", dashboard_options.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+    command->add_option("--client-ca", dashboard_options.client_ca,
+                        "also accept client certificates signed by this CA (their common name is the user)")
+        ->check(CLI::ExistingFile);
+  };
+  std::string dashboard_address;
+  server->add_option("--dashboard", dashboard_address,
+                     "also serve the operator dashboard on host:port, e.g. 127.0.0.1:8050");
+  add_dashboard_security(server);
+
+  std::string dashboard_config = "configs/pilot-fmnist.toml", results_dir = "runs";
+  auto* dashboard_cmd = app.add_subcommand("dashboard", "the operator dashboard: run the pilot from a web page");
+  dashboard_cmd->add_option("--listen", dashboard_options.listen, "host:port to serve on (port 0: any free port)");
+  dashboard_cmd->add_option("--config,-c", dashboard_config, "TOML config every comparison from the page starts from")
+      ->check(CLI::ExistingFile);
+  dashboard_cmd->add_option("--results", results_dir, "directory of comparisons: written by the page, and browsed");
+  add_dashboard_security(dashboard_cmd);
+
   net::ClientOptions client_options;
   bool insecure = false;
   auto* client = app.add_subcommand("client", "run one deployed site: train on local data for the server");
@@ -262,7 +291,16 @@ int main(int argc, char** argv) {
       compare_options.variants = sweepVariants(ratios, balances, ablations, baselines);
       return compareAlgorithms(compare_options);
     }
-    if (server->parsed()) return net::runServer(server_options);
+    if (server->parsed()) {
+      if (dashboard_address.empty()) {
+        if (!dashboard_options.access_file.empty() || !dashboard_options.tls_cert.empty())
+          throw Error("--access and --tls-cert are the dashboard's: give --dashboard host:port too");
+        return net::runServer(server_options);
+      }
+      dashboard_options.listen = dashboard_address;
+      return serveDeploymentWithDashboard(server_options, dashboard_options);
+    }
+    if (dashboard_cmd->parsed()) return serveDashboard(dashboard_options, dashboard_config, results_dir);
     if (client->parsed()) {
       client_options.tls.enabled = !insecure;
       if (!attack.empty()) client_options.attack = parseAttack(attack);

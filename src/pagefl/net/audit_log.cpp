@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <vector>
@@ -243,53 +244,64 @@ std::optional<std::string> AuditLog::aggregatedModel(std::int64_t round) {
   return sha256;
 }
 
-std::string queryAudit(const std::string& path, const AuditQuery& query) {
+AuditTable selectAudit(const std::string& path, const AuditQuery& query) {
   if (!std::filesystem::exists(path))
     throw Error("no audit log at '{}': it is audit.sqlite in the server's run directory", path);
   sqlite3* db = openDatabase(path, SQLITE_OPEN_READONLY, std::chrono::seconds(5));
-  std::string out;
+  AuditTable table;
   try {
     std::string sql;
     std::vector<std::string> conditions;
+    const char* hash = query.full_hashes ? "sha256" : "substr(sha256, 1, 16) AS sha256";
     if (query.events) {
       sql = "SELECT time, kind, detail FROM events";
     } else if (query.models) {
-      sql = "SELECT time, round, kind, sha256, bytes FROM models";
+      sql = fmt::format("SELECT time, round, kind, {}, bytes FROM models", hash);
       if (query.round) conditions.push_back("round = ?");
     } else {
-      sql = "SELECT time, client, round, bytes, substr(sha256, 1, 16) AS sha256, status, reason FROM updates";
+      sql = fmt::format("SELECT time, client, round, bytes, {}, status, reason FROM updates", hash);
       if (!query.client.empty()) conditions.push_back("client = ?");
       if (query.round) conditions.push_back("round = ?");
       if (!query.status.empty()) conditions.push_back("status = ?");
     }
     for (std::size_t i = 0; i < conditions.size(); ++i) sql += (i ? " AND " : " WHERE ") + conditions[i];
-    sql += " ORDER BY id";
+    // With a limit, the newest rows are read first and put back in the order written below.
+    sql += query.limit > 0 ? fmt::format(" ORDER BY id DESC LIMIT {}", query.limit) : std::string(" ORDER BY id");
     Statement statement(db, sql);
     if (!query.events && !query.models && !query.client.empty()) statement.bind(query.client);
     if (!query.events && query.round) statement.bind(*query.round);
     if (!query.events && !query.models && !query.status.empty()) statement.bind(query.status);
-    std::vector<std::vector<std::string>> rows;
-    std::vector<std::string> names;
-    for (int i = 0; i < statement.columns(); ++i) names.push_back(statement.columnName(i));
-    rows.push_back(names);
+    for (int i = 0; i < statement.columns(); ++i) table.columns.push_back(statement.columnName(i));
     while (statement.step()) {
       std::vector<std::string> row;
       for (int i = 0; i < statement.columns(); ++i) row.push_back(statement.column(i));
-      rows.push_back(std::move(row));
+      table.rows.push_back(std::move(row));
     }
-    std::vector<std::size_t> widths(names.size(), 0);
-    for (const auto& row : rows)
-      for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-    for (const auto& row : rows) {
-      for (std::size_t i = 0; i < row.size(); ++i)
-        out += fmt::format("{:<{}}{}", row[i], i + 1 < row.size() ? widths[i] : 0, i + 1 < row.size() ? "  " : "\n");
-    }
-    out += fmt::format("{} row(s)\n", rows.size() - 1);
+    if (query.limit > 0) std::reverse(table.rows.begin(), table.rows.end());
   } catch (...) {
     sqlite3_close(db);
     throw;
   }
   sqlite3_close(db);
+  return table;
+}
+
+std::string queryAudit(const std::string& path, const AuditQuery& query) {
+  const AuditTable table = selectAudit(path, query);
+  std::vector<std::size_t> widths(table.columns.size(), 0);
+  auto widen = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  };
+  auto print = [&](const std::vector<std::string>& row, std::string& out) {
+    for (std::size_t i = 0; i < row.size(); ++i)
+      out += fmt::format("{:<{}}{}", row[i], i + 1 < row.size() ? widths[i] : 0, i + 1 < row.size() ? "  " : "\n");
+  };
+  widen(table.columns);
+  for (const auto& row : table.rows) widen(row);
+  std::string out;
+  print(table.columns, out);
+  for (const auto& row : table.rows) print(row, out);
+  out += fmt::format("{} row(s)\n", table.rows.size());
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pagefl/core/sha256.h"
 
@@ -75,7 +76,17 @@ struct AuditQuery {
   std::string status;               // empty: all
   bool models = false;              // the published models instead of the updates
   bool events = false;              // the server's events instead of the updates
+  bool full_hashes = false;         // whole SHA-256s (the table shows their first 16 digits)
+  std::int64_t limit = 0;           // the newest this many rows (0: all)
 };
+
+struct AuditTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;  // in the order written
+};
+
+// What `query` selects. Throws pagefl::Error for a missing or foreign database.
+AuditTable selectAudit(const std::string& path, const AuditQuery& query);
 
 // A table of what `query` selects, for `pagefl audit`. Throws pagefl::Error for a missing or
 // foreign database.

@@ -63,11 +63,6 @@ std::string configForSites(Config config) {
   return toToml(config);
 }
 
-std::string runDirectory(const Config& config) {
-  return config.deploy.run_dir.empty() ? (fs::path(config.run.output_dir) / config.run.name).string()
-                                       : config.deploy.run_dir;
-}
-
 // ", G->S a%, G->L b%, P->L c%": the round's streams for the log (client means, unweighted).
 std::string evaluationSummary(const RoundRecord& record) {
   std::string text = fmt::format(", G->S {:.2f}%", 100 * record.global_on_server.accuracy());
@@ -286,6 +281,11 @@ class DeployedRun final : public RunObserver {
 };
 
 }  // namespace
+
+std::string runDirectory(const Config& config) {
+  return config.deploy.run_dir.empty() ? (fs::path(config.run.output_dir) / config.run.name).string()
+                                       : config.deploy.run_dir;
+}
 
 int runServer(const ServerOptions& options) {
   configureGrpc();

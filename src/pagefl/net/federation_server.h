@@ -25,6 +25,9 @@ struct ServerOptions {
   std::function<void(RunControls&)> on_controls;
 };
 
+// Where a deployed server keeps its run: deploy.run_dir, or <run.output_dir>/<run.name>.
+std::string runDirectory(const Config& config);
+
 // Runs until the last round or SIGINT/SIGTERM. Returns the process exit code.
 int runServer(const ServerOptions& options);
 

@@ -38,13 +38,18 @@ std::string partitionCsv(const FederatedDataset& data) {
   return out;
 }
 
-// One run, recorded in <run.output_dir>/<run.name>.
-void trainRun(const Config& config, const FederatedDataset& federated) {
+// One run, recorded in <run.output_dir>/<run.name>, also reported to `watcher` when one is set.
+void trainRun(const Config& config, const FederatedDataset& federated, ComparisonWatcher* watcher = nullptr) {
   RunRecorder recorder(config);
   ProgressBar progress;
   std::vector<RunObserver*> observers = {&recorder};
   if (config.run.progress) observers.push_back(&progress);
-  Simulator(config, federated).run(observers);
+  RunControls* controls = nullptr;
+  if (watcher) {
+    controls = watcher->controlsFor(config.run.name, config);
+    if (RunObserver* observer = watcher->observerFor(config.run.name)) observers.push_back(observer);
+  }
+  Simulator(config, federated).run(observers, controls);
 }
 
 // Variant v's config: the comparison's overrides, the variant's, then `extra` (tuned settings).
@@ -72,7 +77,8 @@ std::vector<std::vector<std::string>> tuneVariants(const CompareOptions& options
     };
     const std::string& name = options.variants[v].name;
     results.push_back(tuneVariant(name, configWith, validation, *options.tune,
-                                  (fs::path(directory) / "tuning" / name).string(), trainRun));
+                                  (fs::path(directory) / "tuning" / name).string(),
+                                  [](const Config& config, const FederatedDataset& data) { trainRun(config, data); }));
     chosen.push_back(results.back().chosenOverrides());
     spdlog::info("tune: {} chose {}", name, fmt::join(chosen.back(), " "));
   }
@@ -172,7 +178,11 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
     for (std::size_t v = 0; v < configs.size(); ++v) configs[v] = configOf(options, v, chosen[v]);
   }
 
-  std::vector<RunResult> results;
+  struct PlannedRun {
+    std::size_t variant;
+    Config config;
+  };
+  std::vector<PlannedRun> plan;
   for (std::int64_t k = 0; k < options.seeds; ++k) {
     for (std::size_t v = 0; v < options.variants.size(); ++v) {
       Config config = configs[v];
@@ -180,17 +190,36 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
       config.run.seed = base.run.seed + k;
       config.run.name = fmt::format("{}-seed{}", options.variants[v].name, config.run.seed);
       config.run.output_dir = outcome.directory;
-      const fs::path run_dir = fs::path(outcome.directory) / config.run.name;
-      if (reusableRunOf(run_dir.string(), config)) {
-        ++outcome.runs_reused;
-      } else {
-        spdlog::info("compare: {} (seed {})", options.variants[v].name, config.run.seed);
-        trainRun(config, federation());
-        ++outcome.runs_done;
-      }
-      results.push_back(readRunResult(run_dir.string()));
-      results.back().algorithm = options.variants[v].name;
+      plan.push_back({v, std::move(config)});
     }
+  }
+  if (options.watcher) {
+    std::vector<std::string> names;
+    for (const PlannedRun& run : plan) names.push_back(run.config.run.name);
+    options.watcher->comparisonPlanned(outcome.directory, names);
+  }
+
+  std::vector<RunResult> results;
+  for (const PlannedRun& run : plan) {
+    const Config& config = run.config;
+    const std::string& variant = options.variants[run.variant].name;
+    const fs::path run_dir = fs::path(outcome.directory) / config.run.name;
+    if (reusableRunOf(run_dir.string(), config)) {
+      ++outcome.runs_reused;
+      if (options.watcher) options.watcher->runReused(config.run.name);
+    } else {
+      spdlog::info("compare: {} (seed {})", variant, config.run.seed);
+      trainRun(config, federation(), options.watcher);
+      ++outcome.runs_done;
+      if (!isFinishedRun(run_dir.string())) {
+        spdlog::info("compare: stopped during {}; the finished runs are kept and reused by the next compare",
+                     config.run.name);
+        outcome.stopped = true;
+        return outcome;
+      }
+    }
+    results.push_back(readRunResult(run_dir.string()));
+    results.back().algorithm = variant;
   }
   outcome.rows = summariseComparison(results);
   writeText(fs::path(outcome.directory) / "summary.md", comparisonMarkdown(outcome.rows));

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "pagefl/engine/run_controls.h"
 #include "pagefl/pilot/comparison_table.h"
 #include "pagefl/pilot/tuning.h"
 
@@ -17,6 +18,20 @@ struct Variant {
   std::vector<std::string> overrides;
 };
 
+// Someone following a comparison run by run (the dashboard): what each run reports to, and the
+// controls that steer it. A run stopped through its controls ends the comparison there.
+class ComparisonWatcher {
+ public:
+  virtual ~ComparisonWatcher() = default;
+  // The runs, in the order they train (reused ones included), before the first starts.
+  virtual void comparisonPlanned(const std::string& /*directory*/, const std::vector<std::string>& /*runs*/) {}
+  // A finished run of the same config found in the directory and kept.
+  virtual void runReused(const std::string& /*run*/) {}
+  // Before `run` trains, in this order: its controls (or null), then an observer to add (or null).
+  virtual RunControls* controlsFor(const std::string& run, const Config& config) = 0;
+  virtual RunObserver* observerFor(const std::string& run) = 0;
+};
+
 struct CompareOptions {
   std::string config_path;
   std::vector<std::string> overrides;
@@ -24,6 +39,7 @@ struct CompareOptions {
   std::int64_t seeds = 1;
   std::string output_dir;  // empty: <run.output_dir>/<run.name>-compare
   std::optional<TuneOptions> tune;  // set: tune every variant first (see tuning.h)
+  ComparisonWatcher* watcher = nullptr;  // follows the comparison's runs (not the tuning trials)
 };
 
 struct ComparisonOutcome {
@@ -32,6 +48,7 @@ struct ComparisonOutcome {
   std::int64_t runs_done = 0;     // runs this call trained
   std::int64_t runs_reused = 0;   // finished runs found in the directory and kept
   std::string report;             // the HTML report's path
+  bool stopped = false;           // a run was stopped through its controls: no summary, no report
 };
 
 // Seeds are run.seed, run.seed + 1, ...; the partition is drawn once from partition.seed (or the

@@ -109,7 +109,7 @@ void RunRecorder::trackLine(const json& line) {
   }
 }
 
-void RunRecorder::onRoundClosed(const RoundRecord& record) {
+json roundLine(const RoundRecord& record) {
   json line = {{"round", record.round}, {"evaluated", record.evaluated}, {"participants", record.clients.size()}};
   if (!record.rejected.empty()) {
     json rejected = json::array();
@@ -136,15 +136,21 @@ void RunRecorder::onRoundClosed(const RoundRecord& record) {
     }
   }
   if (!record.server_metrics.empty()) line["server"] = record.server_metrics;
+  return line;
+}
+
+json clientLine(std::int64_t round, const ClientRecord& client) {
+  json row = {{"round", round}, {"client", client.client}, {"train_size", client.train_size},
+              {"test_size", client.test_size}};
+  for (const auto& [key, value] : client.metrics) row[key] = value;
+  return row;
+}
+
+void RunRecorder::onRoundClosed(const RoundRecord& record) {
+  const json line = roundLine(record);
   trackLine(line);
   rounds_ << line.dump() << "\n";
-
-  for (const ClientRecord& client : record.clients) {
-    json row = {{"round", record.round}, {"client", client.client}, {"train_size", client.train_size},
-                {"test_size", client.test_size}};
-    for (const auto& [key, value] : client.metrics) row[key] = value;
-    clients_ << row.dump() << "\n";
-  }
+  for (const ClientRecord& client : record.clients) clients_ << clientLine(record.round, client).dump() << "\n";
   timing_ << json{{"round", record.round},
                   {"seconds", record.seconds},
                   {"client_state_mb", static_cast<double>(record.client_state_bytes) / 1e6},

@@ -54,6 +54,12 @@ class RunRecorder final : public RunObserver {
   double total_seconds_ = 0;
 };
 
+// One line of rounds.jsonl: G->S and each client stream's aggregates (mean, worst, 10th
+// percentile, ...), the rejected updates and the server's metrics (PAGE's weights among them).
+nlohmann::json roundLine(const RoundRecord& record);
+// One line of clients.jsonl: a participant's sizes and update metrics (PAGE's lr and epochs).
+nlohmann::json clientLine(std::int64_t round, const ClientRecord& client);
+
 // The controls a run directory's controls.jsonl records, to replay them (RunControls::schedule).
 // Throws pagefl::Error naming the line that cannot be read.
 std::vector<AppliedControl> readControls(const std::string& path);
