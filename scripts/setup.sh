@@ -11,7 +11,8 @@ PACKAGES=(
   zlib1g-dev                         # gzipped IDX files
   libturbojpeg0-dev                  # Tiny-ImageNet's JPEG images
   gnuplot-nox                        # the comparison report's charts
-  chromium                           # tests open the HTML report headless
+  chromium                           # tests open the HTML report and drive the dashboard headless
+  fonts-noto-core fonts-noto-cjk     # the dashboard's English and Japanese labels in those tests' screenshots
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc  # deployment transport
   libsqlite3-dev                     # the deployed server's audit log
   libssl-dev openssl                 # SHA-256 of audited updates; scripts/make-certs.sh

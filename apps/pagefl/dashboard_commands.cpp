@@ -61,7 +61,9 @@ int serveDeploymentWithDashboard(net::ServerOptions server_options, const dashbo
   parts.controls = &control_point;
   parts.results_dir = fs::path(run_dir).parent_path().string();
   parts.audit_path = (fs::path(run_dir) / "audit.sqlite").string();
-  parts.deployment = {{"sites", config.deploy.clients}, {"run", fs::path(run_dir).filename().string()}};
+  parts.deployment = {{"sites", config.deploy.clients},
+                      {"run", fs::path(run_dir).filename().string()},
+                      {"client_timeout_s", config.deploy.client_timeout_s}};
   dashboard::DashboardServer server(options, parts);
   announce(server.start());
   const int code = net::runServer(server_options);

@@ -123,10 +123,11 @@ json auditRows(const std::string& path, const httplib::Request& req) {
 }  // namespace
 
 DashboardServer::DashboardServer(DashboardOptions options, DashboardParts parts)
-    : options_(std::move(options)), parts_(std::move(parts)) {
+    : options_(std::move(options)),
+      parts_(std::move(parts)),
+      access_(options_.access_file.empty() ? AccessPolicy() : AccessPolicy(readAccessFile(options_.access_file))) {
   if (!parts_.events || !parts_.controls) throw Error("the dashboard needs an event log and a control point");
   const Address address = parseListen(options_.listen);
-  if (!options_.access_file.empty()) access_ = AccessPolicy(readAccessFile(options_.access_file));
   tls_ = !options_.tls_cert.empty() || !options_.tls_key.empty();
   if (tls_ && (options_.tls_cert.empty() || options_.tls_key.empty()))
     throw Error("HTTPS needs both --tls-cert and --tls-key (the deployment's server.crt and server.key)");

@@ -39,7 +39,7 @@ struct DashboardParts {
   PilotJobs* pilot = nullptr;      // `pagefl dashboard`: comparisons and the results directory
   std::string results_dir;         // finished runs to browse (a deployment: its run directory's parent)
   std::string audit_path;          // a deployment's audit.sqlite
-  nlohmann::json deployment;       // a deployment's fixed facts: {"sites": [...], "run": "..."}
+  nlohmann::json deployment;       // a deployment's fixed facts: {"sites": [...], "run", "client_timeout_s"}
 };
 
 class DashboardServer {

@@ -1,5 +1,6 @@
 #include "pagefl/dashboard/pilot_jobs.h"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 

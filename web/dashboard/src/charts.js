@@ -21,7 +21,7 @@ export function LineChart({ title, help, series, yLabel, percent, height = 220, 
     const options = {
       width: box.current.clientWidth || 480, height,
       scales: { x: { time: false } },
-      axes: [{}, { label: yLabel || "" }],
+      axes: [{ incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, { label: yLabel || "" }],  // whole rounds
       series: [{ label: "round" }, ...series.map((s, i) => ({ label: s.label, stroke: s.colour || colour(i), width: 2, spanGaps: true, dash: s.dash }))],
     };
     plot.current = new uPlot(options, data, box.current);
@@ -29,7 +29,7 @@ export function LineChart({ title, help, series, yLabel, percent, height = 220, 
   }, [shape]);
   useEffect(() => { if (plot.current) plot.current.setData(data); });
   return html`<figure class="chart" data-testid=${testId}>
-    <figcaption title=${help || ""}>${title}${help ? html` <span class="hint">ⓘ</span>` : ""}</figcaption>
+    <figcaption title=${help || ""}>${title}${help ? html` <span class="hint">?</span>` : ""}</figcaption>
     <div ref=${box}></div>
   </figure>`;
 }
@@ -55,7 +55,7 @@ export function PartitionBars({ histogram, title, help }) {
     });
   }, [histogram]);
   return html`<figure class="chart" data-testid="partition">
-    <figcaption title=${help}>${title} <span class="hint">ⓘ</span></figcaption>
+    <figcaption title=${help}>${title} <span class="hint">?</span></figcaption>
     <canvas ref=${canvas} width="640" height="140"></canvas>
   </figure>`;
 }
@@ -95,7 +95,7 @@ export function TradeOffChart({ title, help, points, onPick }) {
     if (hit && onPick) onPick(hit);
   };
   return html`<figure class="chart" data-testid="tradeoff">
-    <figcaption title=${help}>${title} <span class="hint">ⓘ</span></figcaption>
+    <figcaption title=${help}>${title} <span class="hint">?</span></figcaption>
     <canvas ref=${canvas} width="640" height="320" onClick=${click}></canvas>
   </figure>`;
 }

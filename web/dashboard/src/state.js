@@ -18,7 +18,7 @@ function newRun(name) {
 }
 
 function site(state, id) {
-  if (!state.sites[id]) state.sites[id] = { id, sampled: 0, answered: 0, refused: 0, reason: "", lastSeen: null, p2l: null, straggling: false };
+  if (!state.sites[id]) state.sites[id] = { id, sampled: 0, answered: 0, refused: 0, missed: 0, reason: "", lastSeen: null, p2l: null };
   return state.sites[id];
 }
 
@@ -90,7 +90,7 @@ export function applyEvent(state, event) {
       run.pendingEpochs = [];
       if (event.settings) run.settings = event.settings;
       if (run.status === "paused") run.status = "running";
-      for (const id of event.participants) { const s = site(state, id); s.sampled += 1; s.straggling = true; }
+      for (const id of event.participants) site(state, id).sampled += 1;
       break;
     case "update_received": {
       const client = event.client;
@@ -99,7 +99,6 @@ export function applyEvent(state, event) {
       if (client.rl_epochs !== undefined) run.pendingEpochs.push(client.rl_epochs);
       const s = site(state, client.client);
       s.answered += 1;
-      s.straggling = false;
       s.lastSeen = event.at;
       if (client.p2l_acc !== undefined) s.p2l = client.p2l_acc;
       break;
@@ -108,7 +107,6 @@ export function applyEvent(state, event) {
       run.refused.push({ client: event.client, reason: event.reason });
       const s = site(state, event.client);
       s.refused += 1;
-      s.straggling = false;
       s.reason = event.reason;
       s.lastSeen = event.at;
       break;
@@ -128,7 +126,9 @@ export function applyEvent(state, event) {
       const done = event.round - run.firstRound + 1, elapsed = (event.at - run.startedAt) / 1000;
       run.secondsPerRound = done > 0 ? elapsed / done : null;
       run.roundStartedAt = null;
-      for (const id of run.participants) site(state, id).straggling = false;
+      // A participant that neither answered nor was refused missed the deadline: a straggler.
+      for (const id of run.participants)
+        if (!run.received.includes(id) && !run.refused.some((r) => r.client === id)) site(state, id).missed += 1;
       break;
     }
     case "run_ended":

@@ -5,7 +5,7 @@ import { t } from "./i18n.js";
 
 // A label whose explanation shows on hover (the `title` tooltip) and to screen readers.
 export function Help({ text, help }) {
-  return html`<span title=${t(help)} aria-description=${t(help)}>${t(text)} <span class="hint">ⓘ</span></span>`;
+  return html`<span title=${t(help)} aria-description=${t(help)}>${t(text)} <span class="hint">?</span></span>`;
 }
 
 export function ErrorBox({ error }) {

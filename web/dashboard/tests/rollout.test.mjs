@@ -90,7 +90,7 @@ test("an operator watches and steers a live deployment", { timeout: 15 * MINUTE 
   for (let s = 0; s < SITES.length; ++s)
     await page.waitForFunction((id) => {
       const row = document.querySelector(`[data-testid=site-${id}]`);
-      return row && Number(row.children[3].textContent) >= 1;
+      return row && Number(row.querySelector("[data-testid=answered]").textContent) >= 1;
     }, s, { timeout: 5 * MINUTE });
   await page.getByTestId("streams-chart").waitFor({ timeout: 2 * MINUTE });
   await screenshot(page, "rollout-live");
@@ -139,7 +139,7 @@ test("an operator watches and steers a live deployment", { timeout: 15 * MINUTE 
   // Stop gracefully: the server checkpoints and exits cleanly.
   await page.getByTestId("tab-rollout").click();
   await page.getByTestId("stop").click();
-  const code = await Promise.race([server.exited, sleep(3 * MINUTE).then(() => "still running")]);
+  const code = await Promise.race([server.exited, sleep(3 * MINUTE, "still running", { ref: false })]);
   assert.equal(code, 0, server.output());
   assert.ok(jsonLines(controlsFile).some((c) => c.new === "stopped"), "controls.jsonl records the stop");
 });

@@ -57,15 +57,15 @@ export function startPagefl(t, args, { waitFor = /dashboard: (\S+)/ } = {}) {
   return { child, address, exited, output: () => output };
 }
 
+// Playwright starts Chromium with a fresh temporary profile of its own, removed on close.
 export async function openBrowser(t) {
-  const profile = mkdtempSync(join(tmpdir(), "pagefl-chromium-"));
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`],
+      "--disable-component-update", "--disable-sync"],
   });
-  t.after(async () => { await browser.close(); rmSync(profile, { recursive: true, force: true }); });
+  t.after(() => browser.close());
   return browser;
 }
 

@@ -125,13 +125,16 @@ export function PilotView({ state, session, algorithms }) {
   };
   const runs = state.order.map((name) => state.runs[name]);
   const current = state.runs[state.current];
+  // PAGE's choices: of the newest run whose agents have chosen something.
+  const agents = [...runs].reverse().find((run) => run.lr.length || Object.keys(run.weights).length);
   return html`<div>
     <${ComparisonForm} algorithms=${algorithms} operator=${operator} busy=${busy || running} onStart=${start} />
     <${ErrorBox} error=${error} />
     <${Progress} state=${state} />
     ${current && current.status !== "finished" ? html`<section><h2>${current.name}</h2><${RunControlsPanel} run=${current} operator=${operator} /></section>` : null}
     <${CurvesByRun} runs=${runs} />
-    ${current ? html`<div class="grid"><${Spread} run=${current} /></div><${PageChoices} run=${current} />` : null}
+    ${current ? html`<div class="grid"><${Spread} run=${current} /></div>` : null}
+    ${agents ? html`<${PageChoices} run=${agents} />` : null}
     <${TradeOff} comparison=${state.comparison} />
     <${ControlHistory} controls=${state.controls} />
   </div>`;

@@ -17,25 +17,41 @@ function useNow(period = 1000) {
   return now;
 }
 
-function siteStatus(site, run) {
-  if (!run || !run.participants.includes(site.id)) return site.answered || site.refused ? "idle" : "waiting";
+// What a site is doing in the open round. Updates are reported when the round closes (in client
+// order, so that every observer sees the same record), so a sampled site is "training" until then,
+// and "straggling" once the round's deadline has passed without its update.
+function siteStatus(site, run, now) {
+  if (!run || !run.participants.includes(site.id)) return "idle";
   if (run.received.includes(site.id)) return "answered";
   if (run.refused.some((r) => r.client === site.id)) return "refused";
-  return run.roundStartedAt ? "straggling" : "idle";
+  if (!run.roundStartedAt) return "straggling";  // the round closed without it
+  const deadline = Number((run.settings || {})["deploy.round_deadline_s"]);
+  return Number.isFinite(deadline) && now - run.roundStartedAt > deadline * 1000 ? "straggling" : "training";
+}
+
+// Connected: sampled in the open round (the server samples only connected sites), or heard from
+// within the server's client timeout.
+function connected(site, run, now, timeoutSeconds) {
+  if (run && run.roundStartedAt && run.participants.includes(site.id)) return true;
+  return site.lastSeen !== null && now - site.lastSeen < timeoutSeconds * 1000;
 }
 
 function SitesTable({ state, deployment, run }) {
+  const now = useNow();
   const ids = new Set(Object.keys(state.sites).map(Number));
   (deployment.sites || []).forEach((_, i) => ids.add(i));
   const names = deployment.sites || [];
-  const rows = [...ids].sort((a, b) => a - b).map((id) => state.sites[id] || { id, sampled: 0, answered: 0, refused: 0, reason: "", lastSeen: null });
+  const timeout = deployment.client_timeout_s || 30;
+  const rows = [...ids].sort((a, b) => a - b).map((id) => state.sites[id] || { id, sampled: 0, answered: 0, refused: 0, missed: 0, reason: "", lastSeen: null });
   return html`<section class="panel" data-testid="sites">
     <h2>${t("sites_table")}</h2>
     <table>
-      <tr><th>${t("site")}</th><th>${t("status")}</th><th>${t("sampled")}</th><th>${t("answered")}</th><th>${t("refused")}</th><th>${t("last_seen")}</th><th>P→L</th><th>${t("reason")}</th></tr>
+      <tr><th>${t("site")}</th><th title=${t("connected_help")}>${t("connected")}</th><th>${t("status")}</th><th>${t("sampled")}</th><th>${t("answered")}</th>
+        <th>${t("straggled")}</th><th>${t("refused")}</th><th>${t("last_seen")}</th><th title=${t("p2l_help")}>P→L</th><th>${t("reason")}</th></tr>
       ${rows.map((site) => html`<tr data-testid=${`site-${site.id}`}>
-        <td>${site.id}${names[site.id] ? ` (${names[site.id]})` : ""}</td><td><${StatusText} status=${siteStatus(site, run)} /></td>
-        <td>${site.sampled}</td><td>${site.answered}</td><td>${site.refused}</td><td>${timeOfDay(site.lastSeen)}</td>
+        <td>${site.id}${names[site.id] ? ` (${names[site.id]})` : ""}</td><td>${connected(site, run, now, timeout) ? t("yes") : t("no")}</td>
+        <td><${StatusText} status=${siteStatus(site, run, now)} /></td>
+        <td>${site.sampled}</td><td data-testid="answered">${site.answered}</td><td>${site.missed}</td><td>${site.refused}</td><td>${timeOfDay(site.lastSeen)}</td>
         <td>${site.p2l === null || site.p2l === undefined ? "–" : `${(100 * site.p2l).toFixed(1)} %`}</td><td>${site.reason}</td></tr>`)}
     </table>
   </section>`;

@@ -26,7 +26,7 @@ export function Spread({ run }) {
     { label: t("p2l_p10"), points: pointsOf(run.rounds, "p2lP10"), dash: [6, 4] },
     { label: t("p2l_worst"), points: pointsOf(run.rounds, "p2lWorst"), dash: [2, 3] },
   ];
-  return html`<${LineChart} title=${t("spread")} help=${t("spread_help")} yLabel="%" percent series=${series} testId="spread-chart" />`;
+  return html`<${LineChart} title=${`${t("spread")}: ${run.name}`} help=${t("spread_help")} yLabel="%" percent series=${series} testId="spread-chart" />`;
 }
 
 // G->S, G->L, P->L and P->S of one run: what headquarters and the sites each get.
@@ -58,7 +58,7 @@ export function PageChoices({ run }) {
   const weights = Object.entries(run.weights).sort((a, b) => Number(a[0]) - Number(b[0]));
   const most = Math.max(1e-12, ...weights.map(([, w]) => w));
   return html`<section data-testid="page-choices">
-    <h2 title=${t("page_choices_help")}>${t("page_choices")} <span class="hint">ⓘ</span></h2>
+    <h2 title=${t("page_choices_help")}>${t("page_choices")}: ${run.name} <span class="hint">?</span></h2>
     <div class="grid">
       <${LineChart} title=${t("lr")} series=${[{ label: t("lr"), points: toPoints(run.lr) }]} testId="lr-chart" />
       <${LineChart} title=${t("epochs")} series=${[{ label: t("epochs"), points: toPoints(run.epochs) }]} testId="epochs-chart" />
