@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all setup build demo test bench fuzz soak clean
+.PHONY: all setup build demo dashboard test bench fuzz soak clean
 
 all: build
 
@@ -20,6 +20,10 @@ build: setup
 
 demo: build
 	$(BUILD_DIR)/pagefl sweep --config configs/pilot-fmnist.toml --balance 0,0.5,1 --baselines fedavg,ditto,fedper --seeds 1
+
+# The operator dashboard on http://127.0.0.1:8050 (Ctrl-C stops it).
+dashboard: build
+	$(BUILD_DIR)/pagefl dashboard
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)

@@ -263,8 +263,7 @@ void DashboardServer::routes() {
   s.Get("/api/algorithms", guarded(Needs::Viewer, [](const auto&, auto& res, const Identity&) {
           json list = json::array();
           for (const AlgorithmEntry& entry : registeredAlgorithms()) list.push_back({{"name", entry.name}, {"summary", entry.summary}});
-          reply(res, 200, {{"algorithms", list},
-                           {"data", {"fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic"}}});
+          reply(res, 200, {{"algorithms", list}, {"data", dataSources()}});
         }));
 
   s.Get("/api/partition", guarded(Needs::Viewer, [this](const httplib::Request& req, auto& res, const Identity&) {

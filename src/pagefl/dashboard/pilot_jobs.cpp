@@ -48,7 +48,33 @@ std::string stamp() {
   return fmt::format("dashboard-{:%Y%m%d-%H%M%S}", fmt::gmtime(std::chrono::system_clock::to_time_t(now)));
 }
 
+// Picks the choices of one text field out of the config schema.
+class ChoicesOf final : public ConfigFieldVisitor {
+ public:
+  explicit ChoicesOf(std::string key) : key_(std::move(key)) {}
+  std::vector<std::string> choices;
+
+  void integer(const std::string&, std::int64_t&, Bounds, const char*) override {}
+  void real(const std::string&, double&, Bounds, const char*) override {}
+  void flag(const std::string&, bool&, const char*) override {}
+  void text(const std::string& key, std::string&, const std::vector<std::string>& values, const char*) override {
+    if (key == key_) choices = values;
+  }
+  void integers(const std::string&, std::vector<std::int64_t>&, Bounds, const char*) override {}
+  void texts(const std::string&, std::vector<std::string>&, const char*) override {}
+
+ private:
+  std::string key_;
+};
+
 }  // namespace
+
+std::vector<std::string> dataSources() {
+  Config defaults;
+  ChoicesOf finder("data.source");
+  describeConfig(defaults, finder);
+  return finder.choices;
+}
 
 ComparisonRequest parseComparisonRequest(const json& body) {
   if (!body.is_object()) throw Error("send the comparison as a JSON object");

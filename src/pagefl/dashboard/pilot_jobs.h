@@ -35,6 +35,9 @@ struct ComparisonRequest {
 // Throws pagefl::Error naming the field to fix (its allowed range or choices).
 ComparisonRequest parseComparisonRequest(const nlohmann::json& body);
 
+// The data.source choices the config schema declares, for the page's data menu.
+std::vector<std::string> dataSources();
+
 class PilotJobs final : private ComparisonWatcher {
  public:
   // `base_config`: the TOML every comparison starts from (empty: the defaults).

@@ -82,6 +82,17 @@ test("a comparison started from the page runs live and opens its report", { time
   assert.ok(existsSync(join(results, directory, "summary.csv")), "the comparison wrote its summary");
   assert.match(readFileSync(join(results, directory, "summary.csv"), "utf8"), /^algorithm,/);
 
+  // The Results tab browses the same comparison: its table, its trade-off, and a run's curves.
+  await page.getByTestId("tab-results").click();
+  await page.getByTestId(`result-${directory}`).click();
+  const detail = page.getByTestId("comparison-detail");
+  await detail.getByText("fedavg", { exact: true }).waitFor({ timeout: MINUTE });
+  await detail.getByTestId("tradeoff").waitFor();
+  await detail.getByText("fedavg-seed3").click();
+  await page.getByTestId("run-detail").getByTestId("g2s-chart").waitFor({ timeout: MINUTE });
+  await screenshot(page, "results");
+  await page.getByTestId("tab-pilot").click();
+
   // Japanese, and remembered after a reload.
   await page.getByTestId("language").click();
   assert.equal(await page.getByTestId("tab-pilot").textContent(), "試行と調整");
