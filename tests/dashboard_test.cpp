@@ -193,6 +193,18 @@ TEST(DashboardFiles, ServesNothingOutsideTheResultsDirectory) {
   EXPECT_FALSE(findBundleFile("/../CMakeLists.txt"));
 }
 
+// The least a dashboard needs: an event log and a control point.
+struct MinimalParts {
+  EventLog events;
+  ControlPoint controls;
+  DashboardParts parts() {
+    DashboardParts parts;
+    parts.events = &events;
+    parts.controls = &controls;
+    return parts;
+  }
+};
+
 // A dashboard on a free loopback port with an access file: the whole request path, over HTTP.
 class DashboardHttp : public ::testing::Test {
  protected:
@@ -200,9 +212,7 @@ class DashboardHttp : public ::testing::Test {
     DashboardOptions options;
     options.listen = "127.0.0.1:0";
     options.access_file = accessFile(dir_);
-    DashboardParts parts;
-    parts.events = &events_;
-    parts.controls = &controls_;
+    DashboardParts parts = minimal_.parts();
     parts.results_dir = dir_.path().string();
     server_ = std::make_unique<DashboardServer>(options, parts);
     url_ = server_->start();
@@ -217,8 +227,7 @@ class DashboardHttp : public ::testing::Test {
   }
 
   TempDir dir_;
-  EventLog events_;
-  ControlPoint controls_;
+  MinimalParts minimal_;
   std::unique_ptr<DashboardServer> server_;
   std::unique_ptr<httplib::Client> client_;
   std::string url_, origin_;
@@ -301,11 +310,8 @@ TEST_F(DashboardHttp, ServesOnlyTheBundleAndTheResults) {
 }
 
 TEST(DashboardServerSetup, RefusesToListenOffLoopbackWithoutHttpsAndUsers) {
-  EventLog events;
-  ControlPoint controls;
-  DashboardParts parts;
-  parts.events = &events;
-  parts.controls = &controls;
+  MinimalParts minimal;
+  const DashboardParts parts = minimal.parts();
   DashboardOptions options;
   options.listen = "0.0.0.0:0";
   EXPECT_NE(errorOf([&] { DashboardServer(options, parts); }).find("only over HTTPS"), std::string::npos);
@@ -319,14 +325,10 @@ TEST(DashboardServerSetup, RefusesToListenOffLoopbackWithoutHttpsAndUsers) {
 }
 
 TEST(DashboardServerSetup, AnOpenDashboardAnswersOnlyToLoopbackNames) {
-  EventLog events;
-  ControlPoint controls;
-  DashboardParts parts;
-  parts.events = &events;
-  parts.controls = &controls;
+  MinimalParts minimal;
   DashboardOptions options;
   options.listen = "127.0.0.1:0";
-  DashboardServer server(options, parts);
+  DashboardServer server(options, minimal.parts());
   httplib::Client client(server.start());
   auto local = client.Get("/api/session");
   ASSERT_TRUE(local);

@@ -201,6 +201,13 @@ TEST(RoundEngine, PauseResumeAndARewardWeightChangeApplyBetweenRoundsAndReplayFr
   EXPECT_EQ(lineRange(changed_clients, 4), lineRange(plain_clients, 4));  // rounds 1-2, 2 sites each
   EXPECT_NE(changed_clients, plain_clients);
   EXPECT_TRUE(readFile(plain + "/controls.jsonl").empty());
+  // The round the change applied from carries it in rounds.jsonl; the others, as without controls.
+  const std::vector<std::string> rounds = lineRange(readFile(changed + "/rounds.jsonl"), 10);
+  ASSERT_GE(rounds.size(), 3u);
+  EXPECT_EQ(nlohmann::json::parse(rounds[2])["settings_changed"],
+            nlohmann::json::parse(R"([{"setting":"page.client_reward_weight","old":"1","new":"3","who":"ops@hq"}])"));
+  EXPECT_FALSE(nlohmann::json::parse(rounds[1]).contains("settings_changed"));
+  EXPECT_FALSE(nlohmann::json::parse(rounds[3]).contains("settings_changed"));
 
   // A new run scheduled with the record replays the changed one exactly.
   expectReplayEquals(federation, changed);

@@ -149,6 +149,8 @@ RoundOutcome RoundEngine::runRound(std::int64_t round, const std::vector<std::in
   reach_.complete(record, server_.global());
   record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   record.peak_resident_bytes = peakResidentBytes();
+  record.settings_changed = std::move(changes_since_last_round_);
+  changes_since_last_round_.clear();
   for (RunObserver* observer : observers_) observer->onRoundClosed(record);
   return RoundOutcome::Collected;
 }
@@ -196,7 +198,9 @@ void RoundEngine::applyChange(std::int64_t round, const ControlRequest& request)
   config_ = std::move(changed);
   server_.reconfigure(config_);
   reach_.reconfigure(config_);
-  announce({round, request.who, request.setting, old_value, settingText(config_, request.setting)});
+  const AppliedControl applied{round, request.who, request.setting, old_value, settingText(config_, request.setting)};
+  changes_since_last_round_.push_back({applied.who, applied.setting, applied.old_value, applied.new_value});
+  announce(applied);
 }
 
 void RoundEngine::announce(const AppliedControl& control) {

@@ -23,6 +23,11 @@ struct RejectedUpdate {
   std::string reason;
 };
 
+// A setting an operator changed, in force from the round whose record holds it.
+struct SettingChange {
+  std::string who, setting, old_value, new_value;
+};
+
 struct RoundRecord {
   std::int64_t round = 0;
   std::int64_t total_rounds = 0;
@@ -32,6 +37,7 @@ struct RoundRecord {
   std::vector<ClientRecord> new_clients;  // held-out clients' G->N and FT->N, on evaluated rounds
   std::vector<RejectedUpdate> rejected;
   Metrics server_metrics;
+  std::vector<SettingChange> settings_changed;  // by controls, from this round on (pause and resume are not settings)
   // Costs, kept out of the deterministic metrics files (they go to timing.jsonl):
   double seconds = 0.0;                  // wall time of the round
   std::int64_t client_state_bytes = 0;   // tensors held in the ClientState store after the round

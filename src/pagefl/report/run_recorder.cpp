@@ -136,6 +136,13 @@ json roundLine(const RoundRecord& record) {
     }
   }
   if (!record.server_metrics.empty()) line["server"] = record.server_metrics;
+  if (!record.settings_changed.empty()) {  // absent without changes: such runs' files stay as they were
+    json changes = json::array();
+    for (const SettingChange& change : record.settings_changed)
+      changes.push_back(
+          {{"setting", change.setting}, {"old", change.old_value}, {"new", change.new_value}, {"who", change.who}});
+    line["settings_changed"] = changes;
+  }
   return line;
 }
 

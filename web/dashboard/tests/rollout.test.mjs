@@ -119,7 +119,9 @@ test("an operator watches and steers a live deployment", { timeout: 15 * MINUTE 
   assert.equal(Number(change.old), 0.5);
   assert.equal(change.who, "local");
   assert.equal(change.round, heldAt, "applied from the held round on");
-  assert.ok(jsonLines(rounds).some((l) => l.round === heldAt), "the held round ran with the new balance");
+  const heldRound = jsonLines(rounds).find((l) => l.round === heldAt);
+  assert.deepEqual(heldRound.settings_changed, [{ setting: "page.balance", old: "0.5", new: "0.8", who: "local" }],
+    "rounds.jsonl: the held round ran with the new balance");
   await page.waitForFunction(() => document.querySelector("[data-testid='setting-page.balance']")?.textContent === "0.8", null, { timeout: MINUTE });
   await screenshot(page, "rollout-controls");
 
