@@ -36,9 +36,10 @@ std::string writeText(const TempDir& dir, const std::string& name, const std::st
 }
 
 std::string accessFile(const TempDir& dir) {
-  return writeText(dir, "access.toml", fmt::format("[[user]]\nname = \"ops\"\nrole = \"operator\"\ntoken = \"{}\"\n\n"
-                                                   "[[user]]\nname = \"hq\"\nrole = \"viewer\"\ntoken = \"{}\"\n",
-                                                   kOperatorToken, kViewerToken));
+  return writeText(dir, "access.toml",
+                   fmt::format("[[user]]\nname = \"ops\"\nrole = \"operator\"\ntoken = \"{}\"\n\n"
+                               "[[user]]\nname = \"hq\"\nrole = \"viewer\"\ntoken = \"{}\"\n",
+                               kOperatorToken, kViewerToken));
 }
 
 TEST(DashboardAccess, ReadsUsersAndTheirRoles) {
@@ -61,11 +62,15 @@ TEST(DashboardAccess, ReadsUsersAndTheirRoles) {
 
 TEST(DashboardAccess, RefusesAnAccessFileThatWouldLetTheWrongPeopleIn) {
   TempDir dir;
-  const auto error = [&](const std::string& text) { return errorOf([&] { readAccessFile(writeText(dir, "a.toml", text)); }); };
+  const auto error = [&](const std::string& text) {
+    return errorOf([&] { readAccessFile(writeText(dir, "a.toml", text)); });
+  };
   EXPECT_NE(error("[[user]]\nname = \"a\"\nrole = \"admin\"\ntoken = \"0123456789abcdef\"\n").find("role must be"),
             std::string::npos);
-  EXPECT_NE(error("[[user]]\nname = \"a\"\nrole = \"viewer\"\ntoken = \"short\"\n").find("at least 16"), std::string::npos);
-  EXPECT_NE(error("[[user]]\nname = \"a\"\nrole = \"viewer\"\n").find("give a token or a certificate"), std::string::npos);
+  EXPECT_NE(error("[[user]]\nname = \"a\"\nrole = \"viewer\"\ntoken = \"short\"\n").find("at least 16"),
+            std::string::npos);
+  EXPECT_NE(error("[[user]]\nname = \"a\"\nrole = \"viewer\"\n").find("give a token or a certificate"),
+            std::string::npos);
   EXPECT_NE(error("[[user]]\nname = \"a\"\nrole = \"viewer\"\ncertificate = \"a\"\n[[user]]\nname = \"a\"\n"
                   "role = \"viewer\"\ncertificate = \"b\"\n")
                 .find("used twice"),
@@ -119,24 +124,36 @@ TEST(DashboardEvents, AWaitingReaderWakesOnAnEventAndOnClose) {
 
 TEST(DashboardControls, RefusesWhatCannotBeApplied) {
   ControlPoint point;
-  EXPECT_NE(errorOf([&] { point.apply({{"action", "pause"}}, "ops"); }).find("no run is in progress"), std::string::npos);
+  EXPECT_NE(errorOf([&] {
+              point.apply({{"action", "pause"}}, "ops");
+            }).find("no run is in progress"),
+            std::string::npos);
   Config config;
   config.algorithm.name = "page";
   RunControls controls(config, RunKind::Simulated);
   point.attach(&controls);
   EXPECT_NE(errorOf([&] { point.apply(json::array(), "ops"); }).find("JSON object"), std::string::npos);
-  EXPECT_NE(errorOf([&] { point.apply({{"action", "reboot"}}, "ops"); }).find("unknown control action"), std::string::npos);
-  EXPECT_NE(errorOf([&] { point.apply({{"action", "set"}, {"value", 1}}, "ops"); }).find("names its \"setting\""),
+  EXPECT_NE(errorOf([&] {
+              point.apply({{"action", "reboot"}}, "ops");
+            }).find("unknown control action"),
             std::string::npos);
-  EXPECT_NE(errorOf([&] { point.apply({{"action", "set"}, {"setting", "train.lr"}, {"value", 1}}, "ops"); })
-                .find("cannot change during this run"),
+  EXPECT_NE(errorOf([&] {
+              point.apply({{"action", "set"}, {"value", 1}}, "ops");
+            }).find("names its \"setting\""),
             std::string::npos);
-  EXPECT_NE(errorOf([&] { point.apply({{"action", "set"}, {"setting", "page.balance"}, {"value", 7}}, "ops"); }),
+  EXPECT_NE(errorOf([&] {
+              point.apply({{"action", "set"}, {"setting", "train.lr"}, {"value", 1}}, "ops");
+            }).find("cannot change during this run"),
+            std::string::npos);
+  EXPECT_NE(errorOf([&] { point.apply({{"action", "set"}, {"setting", "page.balance"}, {"value", 7}}, "ops"); }), "");
+  EXPECT_NE(errorOf([&] {
+              point.apply({{"action", "set"}, {"setting", "page.balance"}, {"value", json::object()}}, "ops");
+            }).find("must be a number"),
+            std::string::npos);
+  EXPECT_EQ(errorOf([&] {
+              point.apply({{"action", "set"}, {"setting", "page.balance"}, {"value", 0.25}}, "ops");
+            }),
             "");
-  EXPECT_NE(errorOf([&] { point.apply({{"action", "set"}, {"setting", "page.balance"}, {"value", json::object()}}, "ops"); })
-                .find("must be a number"),
-            std::string::npos);
-  EXPECT_EQ(errorOf([&] { point.apply({{"action", "set"}, {"setting", "page.balance"}, {"value", 0.25}}, "ops"); }), "");
   const std::vector<ControlRequest> due = controls.takeDue(1);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].setting, "page.balance");
@@ -250,7 +267,8 @@ TEST_F(DashboardHttp, RefusesTheUnauthenticatedTheViewerAndOtherOrigins) {
   EXPECT_EQ(viewer_change->status, 403);
   EXPECT_NE(viewer_change->body.find("viewer"), std::string::npos);
 
-  auto cross_origin = client_->Post("/api/controls", as(kOperatorToken, "http://evil.example"), pause, "application/json");
+  auto cross_origin =
+      client_->Post("/api/controls", as(kOperatorToken, "http://evil.example"), pause, "application/json");
   ASSERT_TRUE(cross_origin);
   EXPECT_EQ(cross_origin->status, 403);
   EXPECT_NE(cross_origin->body.find("Origin"), std::string::npos);
@@ -270,7 +288,8 @@ TEST_F(DashboardHttp, ALoginGivesASessionCookie) {
   auto wrong = client_->Post("/api/login", headers, R"({"token":"guess-guess-guess-guess"})", "application/json");
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 401);
-  auto login = client_->Post("/api/login", headers, fmt::format(R"({{"token":"{}"}})", kOperatorToken), "application/json");
+  auto login =
+      client_->Post("/api/login", headers, fmt::format(R"({{"token":"{}"}})", kOperatorToken), "application/json");
   ASSERT_TRUE(login);
   ASSERT_EQ(login->status, 200);
   const std::string cookie = login->get_header_value("Set-Cookie");

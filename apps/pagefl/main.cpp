@@ -1,9 +1,9 @@
 // The pagefl command line: run, compare, sweep, partition, report, config, dashboard; server,
 // client, audit.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -210,15 +210,18 @@ int main(int argc, char** argv) {
   // The dashboard's address and security, the same for `pagefl dashboard` and `server --dashboard`.
   dashboard::DashboardOptions dashboard_options;
   auto add_dashboard_security = [&dashboard_options](CLI::App* command) {
-    command->add_option("--access", dashboard_options.access_file,
-                        "TOML file of the dashboard's users ([[user]] name, role = viewer|operator, token or "
-                        "certificate); required off 127.0.0.1")
+    command
+        ->add_option("--access", dashboard_options.access_file,
+                     "TOML file of the dashboard's users ([[user]] name, role = viewer|operator, token or "
+                     "certificate); required off 127.0.0.1")
         ->check(CLI::ExistingFile);
     command->add_option("--tls-cert", dashboard_options.tls_cert, "PEM certificate for HTTPS (required off 127.0.0.1)")
         ->check(CLI::ExistingFile);
-    command->add_option("--tls-key", dashboard_options.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
-    command->add_option("--client-ca", dashboard_options.client_ca,
-                        "also accept client certificates signed by this CA (their common name is the user)")
+    command->add_option("--tls-key", dashboard_options.tls_key, "PEM private key of --tls-cert")
+        ->check(CLI::ExistingFile);
+    command
+        ->add_option("--client-ca", dashboard_options.client_ca,
+                     "also accept client certificates signed by this CA (their common name is the user)")
         ->check(CLI::ExistingFile);
   };
   std::string dashboard_address;

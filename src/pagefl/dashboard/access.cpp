@@ -1,12 +1,12 @@
 #include "pagefl/dashboard/access.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 
 #include <random>
 #include <set>
-#include <spdlog/spdlog.h>
-#include <toml++/toml.h>
 
 #include "pagefl/core/error.h"
 
@@ -84,8 +84,7 @@ std::vector<AccessUser> readAccessFile(const std::string& path) {
     spdlog::warn("access file '{}' can be read by other users of this machine: chmod 600 it", path);
   const toml::array* entries = table["user"].as_array();
   if (!entries || entries->empty())
-    throw Error("access file '{}' names nobody: add [[user]] entries with name, role and token (or certificate)",
-                path);
+    throw Error("access file '{}' names nobody: add [[user]] entries with name, role and token (or certificate)", path);
   if (entries->size() > kMaxUsers)
     throw Error("access file '{}' has {} users; at most {} are supported", path, entries->size(), kMaxUsers);
   std::vector<AccessUser> users;
@@ -96,15 +95,19 @@ std::vector<AccessUser> readAccessFile(const std::string& path) {
     if (!entry) throw Error("{}: write it as a [[user]] table", where);
     for (const auto& [key, value] : *entry)
       if (key != "name" && key != "role" && key != "token" && key != "certificate")
-        throw Error("{}: unknown key '{}' (name, role, token, certificate)", where, std::string(key.str()).substr(0, 40));
+        throw Error("{}: unknown key '{}' (name, role, token, certificate)", where,
+                    std::string(key.str()).substr(0, 40));
     AccessUser user;
     user.name = entry->get_as<std::string>("name") ? entry->get_as<std::string>("name")->get() : "";
     if (user.name.empty() || user.name.size() > 64) throw Error("{}: give it a name of 1 to 64 characters", where);
     if (!names.insert(user.name).second) throw Error("{}: the name '{}' is used twice", where, user.name);
     const std::string role = entry->get_as<std::string>("role") ? entry->get_as<std::string>("role")->get() : "";
-    if (role == "viewer") user.role = Role::Viewer;
-    else if (role == "operator") user.role = Role::Operator;
-    else throw Error("{} ('{}'): role must be \"viewer\" or \"operator\", not '{}'", where, user.name, role.substr(0, 40));
+    if (role == "viewer")
+      user.role = Role::Viewer;
+    else if (role == "operator")
+      user.role = Role::Operator;
+    else
+      throw Error("{} ('{}'): role must be \"viewer\" or \"operator\", not '{}'", where, user.name, role.substr(0, 40));
     if (auto token = entry->get_as<std::string>("token")) user.token = token->get();
     if (auto cn = entry->get_as<std::string>("certificate")) user.certificate = cn->get();
     if (user.token.empty() && user.certificate.empty())

@@ -18,7 +18,8 @@ std::string textField(const nlohmann::json& request, const char* key) {
   if (!request.contains(key)) return "";
   if (!request[key].is_string()) throw Error("a control's \"{}\" must be text", key);
   std::string text = request[key].get<std::string>();
-  if (text.size() > kMaxValueLength) throw Error("a control's \"{}\" is longer than {} characters", key, kMaxValueLength);
+  if (text.size() > kMaxValueLength)
+    throw Error("a control's \"{}\" is longer than {} characters", key, kMaxValueLength);
   return text;
 }
 
@@ -42,7 +43,8 @@ void ControlPoint::apply(const nlohmann::json& request, const std::string& who) 
     if (setting.empty()) throw Error("a \"set\" control names its \"setting\", e.g. \"page.balance\"");
     if (!request.contains("value")) throw Error("a \"set\" control gives the new \"value\"");
     std::string value = valueText(request["value"]);
-    if (value.size() > kMaxValueLength) throw Error("a control's \"value\" is longer than {} characters", kMaxValueLength);
+    if (value.size() > kMaxValueLength)
+      throw Error("a control's \"value\" is longer than {} characters", kMaxValueLength);
     return controls_->set(setting, value, who);
   }
   throw Error("unknown control action '{}': pause, resume, stop or set", action);

@@ -37,7 +37,8 @@ Address parseListen(const std::string& listen) {
   if (colon == std::string::npos || colon == 0)
     throw Error("--listen '{}' is not host:port, e.g. 127.0.0.1:8050", listen.substr(0, 60));
   Address address{listen.substr(0, colon), 0};
-  if (address.host.front() == '[' && address.host.back() == ']') address.host = address.host.substr(1, address.host.size() - 2);
+  if (address.host.front() == '[' && address.host.back() == ']')
+    address.host = address.host.substr(1, address.host.size() - 2);
   try {
     std::size_t end = 0;
     address.port = std::stoi(listen.substr(colon + 1), &end);
@@ -55,7 +56,9 @@ void reply(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(), "application/json; charset=utf-8");
 }
 
-void refuse(httplib::Response& res, int status, const std::string& message) { reply(res, status, {{"error", message}}); }
+void refuse(httplib::Response& res, int status, const std::string& message) {
+  reply(res, status, {{"error", message}});
+}
 
 std::string cookieValue(const std::string& header, const std::string& name) {
   std::size_t at = 0;
@@ -107,9 +110,12 @@ double numberParam(const httplib::Request& req, const char* key, double fallback
 json auditRows(const std::string& path, const httplib::Request& req) {
   net::AuditQuery query;
   const std::string kind = param(req, "kind");
-  if (kind == "models") query.models = true;
-  else if (kind == "events") query.events = true;
-  else if (!kind.empty() && kind != "updates") throw Error("kind must be updates, models or events, not '{}'", kind.substr(0, 20));
+  if (kind == "models")
+    query.models = true;
+  else if (kind == "events")
+    query.events = true;
+  else if (!kind.empty() && kind != "updates")
+    throw Error("kind must be updates, models or events, not '{}'", kind.substr(0, 20));
   query.client = param(req, "site");
   query.status = param(req, "status");
   const std::string round = param(req, "round");
@@ -143,8 +149,9 @@ DashboardServer::DashboardServer(DashboardOptions options, DashboardParts parts)
   for (const std::string& file : {options_.tls_cert, options_.tls_key, options_.client_ca})
     if (!file.empty() && !fs::is_regular_file(file)) throw Error("cannot read '{}': no such file", file);
   if (tls_) {
-    auto secure = std::make_unique<httplib::SSLServer>(options_.tls_cert.c_str(), options_.tls_key.c_str(),
-                                                       options_.client_ca.empty() ? nullptr : options_.client_ca.c_str());
+    auto secure =
+        std::make_unique<httplib::SSLServer>(options_.tls_cert.c_str(), options_.tls_key.c_str(),
+                                             options_.client_ca.empty() ? nullptr : options_.client_ca.c_str());
     if (!secure->is_valid())
       throw Error("cannot start HTTPS with '{}' and '{}': are they a PEM certificate and its key?", options_.tls_cert,
                   options_.tls_key);
@@ -162,8 +169,10 @@ DashboardServer::~DashboardServer() { stop(); }
 std::string DashboardServer::start() {
   const Address address = parseListen(options_.listen);
   int port = address.port;
-  if (port == 0) port = server_->bind_to_any_port(address.host);
-  else if (!server_->bind_to_port(address.host, port)) port = -1;
+  if (port == 0)
+    port = server_->bind_to_any_port(address.host);
+  else if (!server_->bind_to_port(address.host, port))
+    port = -1;
   if (port <= 0)
     throw Error("the dashboard cannot listen on {}: is the address this machine's and the port free?", options_.listen);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
@@ -214,9 +223,8 @@ void DashboardServer::routes() {
     if (!sameOrigin(req.get_header_value("Origin"), tls_ ? "https" : "http", req.get_header_value("Host")))
       return refuse(res, 403, "refused: log in from the dashboard's own page (Origin)");
     const json body = json::parse(req.body, nullptr, false);
-    const std::string token = body.is_object() && body.contains("token") && body["token"].is_string()
-                                  ? body["token"].get<std::string>()
-                                  : "";
+    const std::string token =
+        body.is_object() && body.contains("token") && body["token"].is_string() ? body["token"].get<std::string>() : "";
     const std::optional<Identity> who = access_.open() ? Identity{"local", Role::Operator} : access_.byToken(token);
     if (!who) return refuse(res, 401, "that token is not in the dashboard's access file");
     res.set_header("Set-Cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict{}", kSessionCookie,
@@ -225,16 +233,19 @@ void DashboardServer::routes() {
   });
 
   s.Get("/api/session", guarded(Needs::Viewer, [this](const auto&, auto& res, const Identity& who) {
-          reply(res, 200, {{"who", who.who},
-                           {"role", roleName(who.role)},
-                           {"mode", parts_.pilot ? "pilot" : "deployment"},
-                           {"open", access_.open()},
-                           {"newest_event", parts_.events->newest()}});
+          reply(res, 200,
+                {{"who", who.who},
+                 {"role", roleName(who.role)},
+                 {"mode", parts_.pilot ? "pilot" : "deployment"},
+                 {"open", access_.open()},
+                 {"newest_event", parts_.events->newest()}});
         }));
 
-  s.Get("/api/events", guarded(Needs::Viewer, [this](const httplib::Request& req, httplib::Response& res, const Identity&) {
+  s.Get("/api/events",
+        guarded(Needs::Viewer, [this](const httplib::Request& req, httplib::Response& res, const Identity&) {
           if (streams_ >= kMaxEventStreams)
-            return refuse(res, 503, fmt::format("{} pages are following this run already; close one", kMaxEventStreams));
+            return refuse(res, 503,
+                          fmt::format("{} pages are following this run already; close one", kMaxEventStreams));
           std::int64_t from = 0;
           const std::string last = req.get_header_value("Last-Event-ID");
           from = static_cast<std::int64_t>(last.empty() ? numberParam(req, "from", 0) : std::atof(last.c_str()));
@@ -252,9 +263,12 @@ void DashboardServer::routes() {
                 std::string text;
                 if (!events.empty() && events.front().seq > *position + 1 && *position > 0)
                   text += fmt::format("event: gap\ndata: {{\"from\":{}}}\n\n", events.front().seq);
-                for (const NumberedEvent& event : events) text += fmt::format("id: {}\ndata: {}\n\n", event.seq, event.json);
-                if (events.empty()) text = ": still here\n\n";  // keeps proxies from closing an idle stream
-                else *position = events.back().seq;
+                for (const NumberedEvent& event : events)
+                  text += fmt::format("id: {}\ndata: {}\n\n", event.seq, event.json);
+                if (events.empty())
+                  text = ": still here\n\n";  // keeps proxies from closing an idle stream
+                else
+                  *position = events.back().seq;
                 return sink.write(text.data(), text.size());
               },
               [this](bool) { --streams_; });
@@ -262,21 +276,25 @@ void DashboardServer::routes() {
 
   s.Get("/api/algorithms", guarded(Needs::Viewer, [](const auto&, auto& res, const Identity&) {
           json list = json::array();
-          for (const AlgorithmEntry& entry : registeredAlgorithms()) list.push_back({{"name", entry.name}, {"summary", entry.summary}});
+          for (const AlgorithmEntry& entry : registeredAlgorithms())
+            list.push_back({{"name", entry.name}, {"summary", entry.summary}});
           reply(res, 200, {{"algorithms", list}, {"data", dataSources()}});
         }));
 
   s.Get("/api/partition", guarded(Needs::Viewer, [this](const httplib::Request& req, auto& res, const Identity&) {
           if (!parts_.pilot) return refuse(res, 404, "this dashboard watches a deployment: it has no pilot");
           const std::string source = param(req, "data").empty() ? "fashion-mnist" : param(req, "data");
-          reply(res, 200, parts_.pilot->partitionPreview(source, param(req, "path"), numberParam(req, "alpha", 0.5),
-                                                         static_cast<std::int64_t>(numberParam(req, "sites", 10))));
+          reply(res, 200,
+                parts_.pilot->partitionPreview(source, param(req, "path"), numberParam(req, "alpha", 0.5),
+                                               static_cast<std::int64_t>(numberParam(req, "sites", 10))));
         }));
 
-  s.Post("/api/comparisons", guarded(Needs::Operator, [this](const httplib::Request& req, auto& res, const Identity& who) {
+  s.Post("/api/comparisons",
+         guarded(Needs::Operator, [this](const httplib::Request& req, auto& res, const Identity& who) {
            if (!parts_.pilot) return refuse(res, 404, "this dashboard watches a deployment: it starts no comparisons");
            const ComparisonRequest request = parseComparisonRequest(parseBody(req));
-           if (parts_.pilot->running()) return refuse(res, 409, "a comparison is already running: wait for it, or stop it");
+           if (parts_.pilot->running())
+             return refuse(res, 409, "a comparison is already running: wait for it, or stop it");
            parts_.pilot->start(request, who.who);
            reply(res, 202, {{"directory", request.name}});
          }));
@@ -295,12 +313,14 @@ void DashboardServer::routes() {
         }));
 
   s.Get("/api/deployment", guarded(Needs::Viewer, [this](const auto&, auto& res, const Identity&) {
-          if (parts_.deployment.is_null()) return refuse(res, 404, "this dashboard runs the pilot: there is no deployment");
+          if (parts_.deployment.is_null())
+            return refuse(res, 404, "this dashboard runs the pilot: there is no deployment");
           reply(res, 200, parts_.deployment);
         }));
 
   s.Get("/api/audit", guarded(Needs::Viewer, [this](const httplib::Request& req, auto& res, const Identity&) {
-          if (parts_.audit_path.empty()) return refuse(res, 404, "there is no audit log: this dashboard runs the pilot");
+          if (parts_.audit_path.empty())
+            return refuse(res, 404, "there is no audit log: this dashboard runs the pilot");
           reply(res, 200, auditRows(parts_.audit_path, req));
         }));
 
@@ -319,7 +339,8 @@ void DashboardServer::routes() {
     if (access_.open() && !loopbackHost(req.get_header_value("Host"))) return refuse(res, 403, "localhost only");
     const BundleFile* file = findBundleFile(req.path);
     if (!file) return refuse(res, 404, "not part of the dashboard");
-    res.set_header("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_content(reinterpret_cast<const char*>(file->data), file->size, contentTypeOf(file->path));
   });

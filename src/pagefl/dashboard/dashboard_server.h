@@ -34,12 +34,12 @@ struct DashboardOptions {
 
 // What this process offers the page; a part it lacks is null or empty.
 struct DashboardParts {
-  EventLog* events = nullptr;      // required
+  EventLog* events = nullptr;        // required
   ControlPoint* controls = nullptr;  // required
-  PilotJobs* pilot = nullptr;      // `pagefl dashboard`: comparisons and the results directory
-  std::string results_dir;         // finished runs to browse (a deployment: its run directory's parent)
-  std::string audit_path;          // a deployment's audit.sqlite
-  nlohmann::json deployment;       // a deployment's fixed facts: {"sites": [...], "run", "client_timeout_s"}
+  PilotJobs* pilot = nullptr;        // `pagefl dashboard`: comparisons and the results directory
+  std::string results_dir;           // finished runs to browse (a deployment: its run directory's parent)
+  std::string audit_path;            // a deployment's audit.sqlite
+  nlohmann::json deployment;         // a deployment's fixed facts: {"sites": [...], "run", "client_timeout_s"}
 };
 
 class DashboardServer {

@@ -10,8 +10,8 @@
 #include "pagefl/core/algorithm_catalog.h"
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
-#include "pagefl/data/federated_dataset.h"
 #include "pagefl/dashboard/run_events.h"
+#include "pagefl/data/federated_dataset.h"
 
 namespace pagefl::dashboard {
 namespace {
@@ -25,8 +25,9 @@ constexpr std::size_t kMaxPathLength = 4096, kMaxListLength = 32;
 // A name that is one directory and nothing else: letters, digits, '-', '_', '.'; not starting with '.'.
 bool plainName(const std::string& name) {
   if (name.empty() || name.size() > 64 || name[0] == '.') return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; });
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
 }
 
 template <typename T>
@@ -81,11 +82,14 @@ ComparisonRequest parseComparisonRequest(const json& body) {
   ComparisonRequest request;
   request.name = field<std::string>(body, "name", stamp());
   if (!plainName(request.name))
-    throw Error("the comparison's name '{}' must be 1 to 64 letters, digits, '-', '_' or '.'", request.name.substr(0, 40));
+    throw Error("the comparison's name '{}' must be 1 to 64 letters, digits, '-', '_' or '.'",
+                request.name.substr(0, 40));
   request.data_source = field<std::string>(body, "data", "fashion-mnist");
   request.data_path = field<std::string>(body, "path", "");
-  if (request.data_path.size() > kMaxPathLength) throw Error("the data path is longer than {} characters", kMaxPathLength);
-  if (std::any_of(request.data_path.begin(), request.data_path.end(), [](char c) { return std::iscntrl(static_cast<unsigned char>(c)); }))
+  if (request.data_path.size() > kMaxPathLength)
+    throw Error("the data path is longer than {} characters", kMaxPathLength);
+  if (std::any_of(request.data_path.begin(), request.data_path.end(),
+                  [](char c) { return std::iscntrl(static_cast<unsigned char>(c)); }))
     throw Error("the data path holds a control character");
   request.alpha = field<double>(body, "alpha", 0.5);
   checkRange("the skew (Dirichlet alpha)", request.alpha, 0.01, 100);
@@ -185,7 +189,8 @@ json PilotJobs::partitionPreview(const std::string& source, const std::string& p
 }
 
 void PilotJobs::comparisonPlanned(const std::string& directory, const std::vector<std::string>& runs) {
-  events_.append({{"type", "comparison_planned"}, {"directory", fs::path(directory).filename().string()}, {"runs", runs}});
+  events_.append(
+      {{"type", "comparison_planned"}, {"directory", fs::path(directory).filename().string()}, {"runs", runs}});
 }
 
 void PilotJobs::runReused(const std::string& run) { events_.append({{"type", "run_reused"}, {"run", run}}); }

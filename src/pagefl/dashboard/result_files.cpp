@@ -58,8 +58,8 @@ json resultsListing(const std::string& directory) {
       json runs = json::array();
       for (const auto& inner : fs::directory_iterator(path, error))
         if (inner.is_directory() && fs::exists(inner.path() / "rounds.jsonl"))
-          runs.push_back({{"name", inner.path().filename().string()},
-                          {"finished", fs::exists(inner.path() / "summary.json")}});
+          runs.push_back(
+              {{"name", inner.path().filename().string()}, {"finished", fs::exists(inner.path() / "summary.json")}});
       item["runs"] = runs;
     }
     entries.push_back(item);

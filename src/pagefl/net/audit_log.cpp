@@ -3,7 +3,6 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
-
 #include <sys/stat.h>
 
 #include <algorithm>

@@ -147,8 +147,8 @@ json roundLine(const RoundRecord& record) {
 }
 
 json clientLine(std::int64_t round, const ClientRecord& client) {
-  json row = {{"round", round}, {"client", client.client}, {"train_size", client.train_size},
-              {"test_size", client.test_size}};
+  json row = {
+      {"round", round}, {"client", client.client}, {"train_size", client.train_size}, {"test_size", client.test_size}};
   for (const auto& [key, value] : client.metrics) row[key] = value;
   return row;
 }
