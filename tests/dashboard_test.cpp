@@ -360,3 +360,55 @@ TEST(DashboardServerSetup, AnOpenDashboardAnswersOnlyToLoopbackNames) {
 
 }  // namespace
 }  // namespace pagefl::dashboard
+
+namespace pagefl::dashboard {
+namespace {
+
+// Off loopback the dashboard speaks HTTPS with the deployment's certificates, and a client
+// certificate signed by the federation's CA names its holder: the access file's `certificate`.
+TEST(DashboardHttps, AClientCertificateNamesItsHolderAndNoCertificateIsAsked) {
+  TempDir dir;
+  const std::string certs = dir.file("certs");
+  std::string output;
+  ASSERT_EQ(
+      testing::runCommand(
+          fmt::format("{}/scripts/make-certs.sh {} localhost hq-analyst stranger", PAGEFL_SOURCE_DIR, certs), output),
+      0)
+      << output;
+  const std::string access =
+      writeText(dir, "access.toml", "[[user]]\nname = \"analyst\"\nrole = \"viewer\"\ncertificate = \"hq-analyst\"\n");
+  MinimalParts minimal;
+  DashboardOptions options;
+  options.listen = "127.0.0.1:0";
+  options.access_file = access;
+  options.tls_cert = certs + "/server.pem";
+  options.tls_key = certs + "/server.key";
+  options.client_ca = certs + "/ca.pem";
+  DashboardServer server(options, minimal.parts());
+  const std::string url = server.start();
+  ASSERT_EQ(url.rfind("https://", 0), 0u);
+  const std::string host_port = url.substr(std::string("https://").size());
+  const int port = std::stoi(host_port.substr(host_port.rfind(':') + 1));
+
+  httplib::SSLClient analyst("localhost", port, certs + "/hq-analyst.pem", certs + "/hq-analyst.key");
+  analyst.set_ca_cert_path((certs + "/ca.pem").c_str());
+  auto session = analyst.Get("/api/session");
+  ASSERT_TRUE(session) << httplib::to_string(session.error());
+  EXPECT_EQ(session->status, 200);
+  EXPECT_EQ(json::parse(session->body)["who"], "analyst");
+  EXPECT_EQ(json::parse(session->body)["role"], "viewer");
+
+  // A certificate of the same CA whose name the access file does not list: refused.
+  httplib::SSLClient stranger("localhost", port, certs + "/stranger.pem", certs + "/stranger.key");
+  stranger.set_ca_cert_path((certs + "/ca.pem").c_str());
+  auto refused = stranger.Get("/api/session");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  // Without a certificate the TLS handshake itself fails: --client-ca makes one mandatory.
+  httplib::SSLClient anonymous("localhost", port);
+  anonymous.set_ca_cert_path((certs + "/ca.pem").c_str());
+  EXPECT_FALSE(anonymous.Get("/api/session"));
+}
+
+}  // namespace
+}  // namespace pagefl::dashboard

@@ -1,16 +1,18 @@
 // The deployment end to end: real `pagefl server` and `pagefl client` processes on loopback.
+#include <fmt/format.h>
 #include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
-
-#include <fmt/format.h>
 
 #include <filesystem>
 #include <limits>
 #include <sstream>
 
 #include "deployment_support.h"
+#include "pagefl/core/sha256.h"
+#include "pagefl/modelfile/model_export.h"
+#include "pagefl/modelfile/model_file.h"
 #include "pagefl/net/proto/federation.grpc.pb.h"
 #include "pagefl/net/wire_codec.h"
 
@@ -63,6 +65,18 @@ TEST(Deployment, FedAvgOverLoopbackEqualsTheSimulator) {
   EXPECT_EQ(auditRows(audit, "SELECT sha256 FROM models WHERE round=1 AND kind='aggregated'"),
             auditRows(audit, "SELECT sha256 FROM models WHERE round=2 AND kind='sent'"));
   EXPECT_EQ(auditRows(audit, "SELECT 1 FROM updates WHERE status='applied'").size(), 16u);
+  // The global model it hands over is the last round's aggregate, and the audit log knows the file.
+  const LoadedModel exported = readModelFile(globalModelPath(deployed));
+  EXPECT_EQ(auditRows(audit, "SELECT sha256 FROM models WHERE round=4 AND kind='aggregated'"),
+            std::vector<std::string>{exported.info.parameters_sha256});
+  EXPECT_EQ(auditRows(audit, "SELECT sha256 FROM models WHERE kind='exported (models/global.safetensors)'"),
+            std::vector<std::string>{sha256Hex(readFile(globalModelPath(deployed)))});
+  EXPECT_EQ(exported.info.config.find("[deploy]"), std::string::npos);  // the server's addresses stay with it
+  // Each site keeps its own personalised model; the server holds none.
+  const LoadedModel site_model = readModelFile(dir.file("state-client_1/models/personal.safetensors"));
+  EXPECT_EQ(site_model.info.kind, "personal");
+  EXPECT_EQ(site_model.info.client, 1);
+  EXPECT_FALSE(fs::exists(deployed + "/models/personal"));
   // The deployed run is a run directory like any other: the report takes it.
   Process report({"report", federation.runs}, dir.file("report.log"));
   EXPECT_EQ(report.wait(seconds(60)), 0) << report.output();

@@ -226,6 +226,7 @@ TEST(RoundEngine, AStoppedSimulationEndsAfterTheRoundInHandAndDoesNotLookFinishe
   EXPECT_EQ(log.lines().back(), "stopped after 2");
   EXPECT_EQ(lineRange(readFile(run + "/rounds.jsonl"), 10).size(), 2u);
   EXPECT_FALSE(fs::exists(run + "/summary.json"));
+  EXPECT_FALSE(fs::exists(run + "/models/global.safetensors"));  // nothing is handed over from a stopped run
   EXPECT_NE(readFile(run + "/controls.jsonl").find("stopped"), std::string::npos);
 }
 

@@ -1,5 +1,5 @@
-// The pagefl command line: run, compare, sweep, partition, report, config, dashboard; server,
-// client, audit.
+// The pagefl command line: run, compare, sweep, partition, report, config, dashboard, evaluate,
+// predict; server, client, audit.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "dashboard_commands.h"
+#include "model_commands.h"
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
 #include "pagefl/core/runtime.h"
@@ -237,6 +238,21 @@ int main(int argc, char** argv) {
   dashboard_cmd->add_option("--results", results_dir, "directory of comparisons: written by the page, and browsed");
   add_dashboard_security(dashboard_cmd);
 
+  std::string model_path, model_data, predictions_out;
+  auto* evaluate_cmd = app.add_subcommand(
+      "evaluate", "score an exported model (models/*.safetensors of a run) on the data its run scored it on");
+  auto* predict_cmd = app.add_subcommand(
+      "predict", "apply an exported model to that data: each sample's predicted class and probabilities as CSV");
+  for (CLI::App* command : {evaluate_cmd, predict_cmd}) {
+    command->add_option("--model,-m", model_path, "a model file a run wrote, e.g. runs/x/models/global.safetensors")
+        ->required()
+        ->check(CLI::ExistingFile);
+    command->add_option("--data", model_data,
+                        "where the run's dataset is (default: the run's data.path); a global model is scored on the "
+                        "server test set, a site's model on that site's test split");
+  }
+  predict_cmd->add_option("--out,-o", predictions_out, "CSV file to write (default: standard output)");
+
   net::ClientOptions client_options;
   bool insecure = false;
   auto* client = app.add_subcommand("client", "run one deployed site: train on local data for the server");
@@ -303,6 +319,8 @@ int main(int argc, char** argv) {
       dashboard_options.listen = dashboard_address;
       return serveDeploymentWithDashboard(server_options, dashboard_options);
     }
+    if (evaluate_cmd->parsed()) return evaluateModelFile(model_path, model_data);
+    if (predict_cmd->parsed()) return predictWithModelFile(model_path, model_data, predictions_out);
     if (dashboard_cmd->parsed()) return serveDashboard(dashboard_options, dashboard_config, results_dir);
     if (client->parsed()) {
       client_options.tls.enabled = !insecure;

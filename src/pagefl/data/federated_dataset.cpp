@@ -60,8 +60,12 @@ std::int64_t validationCount(std::int64_t n_train, double fraction) {
 
 }  // namespace
 
+std::uint64_t dataSeed(const Config& config) {
+  return static_cast<std::uint64_t>(config.partition.seed ? config.partition.seed : config.run.seed);
+}
+
 FederatedDataset buildFederatedDataset(const Config& config) {
-  const RngStreams streams(static_cast<std::uint64_t>(config.partition.seed ? config.partition.seed : config.run.seed));
+  const RngStreams streams(dataSeed(config));
   const bool natural = config.partition.scheme == "natural";
   if (natural && config.data.source != "synthetic" && config.data.source != "leaf")
     throw Error("partition.scheme = \"natural\" needs a naturally partitioned source (synthetic or leaf), not \"{}\"",

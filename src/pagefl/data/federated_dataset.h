@@ -39,6 +39,11 @@ struct FederatedDataset {
 
 FederatedDataset buildFederatedDataset(const Config& config);
 
+// The seed of every draw of the data (subsets, the partition, the local splits): partition.seed,
+// or run.seed when it is 0. A deployed server draws its server test set with it too, so that a
+// model file's config tells anyone which samples its run scored it on.
+std::uint64_t dataSeed(const Config& config);
+
 // The same federation with every client's validation split in place of its test split and all
 // validation splits pooled as the server test set: what tuning trains and scores on, so that it
 // never reads a test split. Throws pagefl::Error when a client has no validation samples.

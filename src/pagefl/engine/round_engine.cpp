@@ -22,8 +22,8 @@ constexpr std::int64_t kFoldChunk = 64;
 class RoundIntake final : public UpdateIntake {
  public:
   RoundIntake(RoundRecord& record, UpdateFold* fold, UploadScoreCache& scores,
-              const std::vector<RunObserver*>& observers)
-      : record_(record), fold_(fold), scores_(scores), observers_(observers) {}
+              const std::vector<RunObserver*>& observers, bool export_personal)
+      : record_(record), fold_(fold), scores_(scores), observers_(observers), export_personal_(export_personal) {}
 
   std::int64_t chunkSize() const override {
     return fold_ ? kFoldChunk : std::numeric_limits<std::int64_t>::max();
@@ -33,6 +33,13 @@ class RoundIntake final : public UpdateIntake {
   void accept(ClientUpdate update, std::int64_t train_size, std::int64_t test_size) override {
     record_.clients.push_back({update.client, train_size, test_size, update.metrics});
     for (RunObserver* observer : observers_) observer->onUpdateReceived(record_.round, record_.clients.back());
+    if (export_personal_) {
+      // The personalised model is the upload unless the client sent one apart (as for P->S).
+      const torch::Tensor& personal = update.personal.defined() ? update.personal : update.params;
+      if (personal.defined())
+        for (RunObserver* observer : observers_) observer->onPersonalModel(record_.round, update.client, personal);
+      update.personal = torch::Tensor();  // never kept with the upload
+    }
     if (fold_) {
       fold_->add(update);
     } else {
@@ -52,6 +59,7 @@ class RoundIntake final : public UpdateIntake {
   UpdateFold* fold_;
   UploadScoreCache& scores_;
   const std::vector<RunObserver*>& observers_;
+  bool export_personal_;
 };
 
 }  // namespace
@@ -90,7 +98,8 @@ RoundEngine::RoundEngine(const Config& config, EngineSettings settings, ServerAl
       streams_(static_cast<std::uint64_t>(config.run.seed)) {}
 
 RunEnd RoundEngine::run() {
-  const RunStarted started{config_.algorithm.name, settings_.first_round, config_.run.rounds, settings_.num_clients};
+  const RunStarted started{config_.algorithm.name, settings_.first_round, config_.run.rounds, settings_.num_clients,
+                           settings_.model};
   for (RunObserver* observer : observers_) observer->onRunStarted(started);
   completed_ = settings_.first_round - 1;
   for (std::int64_t round = settings_.first_round; round <= config_.run.rounds;) {
@@ -105,6 +114,8 @@ RunEnd RoundEngine::run() {
 }
 
 RunEnd RoundEngine::end(RunEnd how) {
+  if (how == RunEnd::Finished)
+    for (RunObserver* observer : observers_) observer->onGlobalModel(completed_, server_.global());
   for (RunObserver* observer : observers_) observer->onRunEnded(how, completed_);
   return how;
 }
@@ -120,6 +131,7 @@ RoundOutcome RoundEngine::runRound(std::int64_t round, const std::vector<std::in
   ServerMessage message = server_.configureRound(round);
   message.evaluate = record.evaluated;
   message.wants_personal = record.evaluated && config_.eval.personal_on_server;
+  message.export_personal = settings_.exports_personal_models && record.evaluated && round == total;
   std::vector<std::int64_t> participants = sampleParticipants(
       streams_, round, static_cast<std::int64_t>(candidates.size()), config_.algorithm.participation);
   for (std::int64_t& index : participants) index = candidates[static_cast<std::size_t>(index)];
@@ -129,7 +141,7 @@ RoundOutcome RoundEngine::runRound(std::int64_t round, const std::vector<std::in
   // does not grow with the client count; the result does not depend on the chunk size.
   std::unique_ptr<UpdateFold> fold = server_.beginFold(round);
   UploadScoreCache scores(evaluator_);  // only uploads kept for aggregate() are remembered
-  RoundIntake intake(record, fold.get(), scores, observers_);
+  RoundIntake intake(record, fold.get(), scores, observers_, message.export_personal);
   std::string why;
   const RoundOutcome outcome = reach_.collect(message, participants, intake, why);
   if (outcome != RoundOutcome::Collected) {

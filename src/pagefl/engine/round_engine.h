@@ -69,6 +69,10 @@ class ClientReach {
 struct EngineSettings {
   std::int64_t num_clients = 0;    // for RunStarted
   std::int64_t first_round = 1;    // later when a deployment resumes
+  ModelSpec model;                 // for RunStarted
+  // Whether the clients' personalised models come back to the engine to be exported on the last
+  // round: the simulator's do; deployed sites keep theirs (each exports its own).
+  bool exports_personal_models = true;
 };
 
 class RoundEngine {

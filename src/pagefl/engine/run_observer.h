@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pagefl/engine/round_record.h"
+#include "pagefl/nn/models.h"
 
 namespace pagefl {
 
@@ -17,6 +18,7 @@ struct RunStarted {
   std::int64_t first_round = 1;  // later than 1 when a deployment resumes
   std::int64_t total_rounds = 0;
   std::int64_t num_clients = 0;
+  ModelSpec model;  // the architecture every client and the server train
 };
 
 // A setting changed between rounds by a control (run_controls.h), in force from `round` on.
@@ -41,6 +43,12 @@ class RunObserver {
   // it): it is run again, or the run stops.
   virtual void onRoundDiscarded(std::int64_t /*round*/, const std::string& /*reason*/) {}
   virtual void onRoundClosed(const RoundRecord& record) = 0;
+  // The personalised model of each participant of the run's last round, the one its P->L was
+  // scored with, as that round's updates are taken: what the run hands over (models/personal/).
+  virtual void onPersonalModel(std::int64_t /*round*/, std::int64_t /*client*/, const torch::Tensor& /*personal*/) {}
+  // A finished run's global model, after its last round and before onRunEnded: what the run hands
+  // over (models/global.safetensors).
+  virtual void onGlobalModel(std::int64_t /*round*/, const torch::Tensor& /*global*/) {}
   // `completed`: the last round whose model was kept.
   virtual void onRunEnded(RunEnd /*end*/, std::int64_t /*completed*/) {}
 };

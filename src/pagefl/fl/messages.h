@@ -22,6 +22,10 @@ struct ServerMessage {
   bool evaluate = false;  // whether clients compute the G->L and P->L streams this round
   // Simulation only: return the personalised model in ClientUpdate::personal, for the P->S stream.
   bool wants_personal = false;
+  // The run's last (evaluated) round: return the personalised model in ClientUpdate::personal when
+  // it is not the upload, for the run to hand it over (models/personal/). Never sent over the wire:
+  // a deployed site sets it itself and keeps its model.
+  bool export_personal = false;
 };
 
 // Client -> server at the end of its local work.
@@ -32,8 +36,8 @@ struct ClientUpdate {
   std::int64_t num_samples = 0;  // local training samples (FedAvg's aggregation weight)
   NamedTensors tensors;
   Metrics metrics;               // "train_loss", and on evaluated rounds the streams (see streams.h)
-  // Simulation only, when asked: the personalised model when it is not `params` (Ditto's personal
-  // model, FedRep's body with the local head). It never feeds aggregation.
+  // When asked (wants_personal, export_personal): the personalised model when it is not `params`
+  // (Ditto's personal model, FedRep's body with the local head). It never feeds aggregation.
   torch::Tensor personal;
 };
 

@@ -22,6 +22,7 @@
 #include "pagefl/fl/attack.h"
 #include "pagefl/fl/metric_keys.h"
 #include "pagefl/fl/state_archive.h"
+#include "pagefl/modelfile/model_export.h"
 #include "pagefl/net/audit_log.h"
 #include "pagefl/net/proto/federation.grpc.pb.h"
 #include "pagefl/net/site_data.h"
@@ -135,7 +136,8 @@ class SiteRunner {
     }
     reshapeSamples(data_.train, shape);
     reshapeSamples(data_.test, shape);
-    model_ = std::make_unique<FlatModel>(makeNetwork({config_.model.name, shape, reply.num_classes(), config_.model.hidden}));
+    spec_ = {config_.model.name, shape, reply.num_classes(), config_.model.hidden};
+    model_ = std::make_unique<FlatModel>(makeNetwork(spec_));
     if (model_->layout().size() != reply.model_size())
       throw Error("this site's model has {} parameters but the server's has {}: do the site's data and the server's "
                   "agree on the number of classes?",
@@ -171,6 +173,16 @@ class SiteRunner {
     }
   }
 
+  // <state directory>/models/personal.safetensors: the model this site's P->L was scored with.
+  void exportPersonalModel(ClientUpdate& update) {
+    const torch::Tensor& personal = update.personal.defined() ? update.personal : update.params;
+    if (!personal.defined()) return;
+    const std::string path = (fs::path(state_path_).parent_path() / "models" / "personal.safetensors").string();
+    const std::string sha256 = exportModel(path, config_, spec_, update.round, client_, personal);
+    spdlog::info("round {}: this site's personalised model is in {} (SHA-256 {:.16})", update.round, path, sha256);
+    update.personal = torch::Tensor();  // it never leaves the site
+  }
+
   void train(const ServerMessage& message) {
     const auto started = Clock::now();
     const std::string global_sha256 = sha256Hex(parameterBytes(message.global));
@@ -179,8 +191,12 @@ class SiteRunner {
                    message.round);
     } else {
       ClientContext context{client_, data_.train, data_.test, *model_, state_, *streams_};
-      ClientUpdate update = algorithm_->client->run(message, context);
+      // The run's last round: this site's personalised model is written here, and stays here.
+      ServerMessage local = message;
+      local.export_personal = message.evaluate && message.round == config_.run.rounds;
+      ClientUpdate update = algorithm_->client->run(local, context);
       update.round = message.round;
+      if (local.export_personal) exportPersonalModel(update);
       if (options_.attack) {
         poisonUpload(update, message.global, *options_.attack, *streams_);
         spdlog::warn("round {}: drill: sending a poisoned update ({} x{})", message.round, options_.attack->kind,
@@ -218,6 +234,7 @@ class SiteRunner {
   std::unique_ptr<wire::Federation::Stub> stub_;
   bool joined_ = false;
   Config config_;
+  ModelSpec spec_;
   std::int64_t client_ = -1;
   std::unique_ptr<FlatModel> model_;
   std::unique_ptr<Algorithm> algorithm_;

@@ -15,11 +15,13 @@
 #include "pagefl/core/runtime.h"
 #include "pagefl/core/sealed_file.h"
 #include "pagefl/data/data_source.h"
+#include "pagefl/data/federated_dataset.h"
 #include "pagefl/engine/pooled_evaluator.h"
 #include "pagefl/engine/round_engine.h"
 #include "pagefl/fl/algorithm.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/fl/streams.h"
+#include "pagefl/modelfile/model_export.h"
 #include "pagefl/net/audit_log.h"
 #include "pagefl/net/deployed_sites.h"
 #include "pagefl/net/federation_service.h"
@@ -102,7 +104,7 @@ class DeployedRun final : public RunObserver {
                   run_dir_);
     configureSingleThreadedKernels();
     spdlog::info("loading the server test set: {}", config_.data.source);
-    SourceData source = loadSource(config_, streams_);
+    SourceData source = loadSource(config_, RngStreams(dataSeed(config_)));  // the simulator's draw
     server_test_ = std::move(source.server_test);
     num_classes_ = source.num_classes;
     spec_ = {config_.model.name, server_test_.sampleShape(), num_classes_, config_.model.hidden};
@@ -160,7 +162,9 @@ class DeployedRun final : public RunObserver {
     RunControls controls(config_, RunKind::Deployed);
     std::vector<RunObserver*> observers = {recorder_.get(), this};
     observers.insert(observers.end(), extra_observers_.begin(), extra_observers_.end());
-    RoundEngine engine(settings_in_force_, {static_cast<std::int64_t>(config_.deploy.clients.size()), completed_ + 1},
+    RoundEngine engine(settings_in_force_,
+                       {static_cast<std::int64_t>(config_.deploy.clients.size()), completed_ + 1, spec_,
+                        /*exports_personal_models=*/false},
                        *algorithm_.server, evaluator, sites, observers, &controls);
     if (on_controls_) on_controls_(controls);
     RunEnd end = RunEnd::Finished;
@@ -254,10 +258,15 @@ class DeployedRun final : public RunObserver {
     const std::string model_bytes = parameterBytes(algorithm_.server->global());
     audit_->recordModel(completed_, "final (global_model.pt)", sha256Hex(model_bytes),
                         static_cast<std::int64_t>(model_bytes.size()));
+    // The file the run hands over (written by the recorder as the run ended), hashed as it is on
+    // disk, so that a model in production is traced to this run and its round.
+    const std::string exported = readWholeFile(globalModelPath(run_dir_), "the exported global model");
+    audit_->recordModel(completed_, "exported (models/global.safetensors)", sha256Hex(exported),
+                        static_cast<std::int64_t>(exported.size()));
     audit_->recordEvent("finish", fmt::format("{} rounds", completed_));
     fmt::print("\n{} deployed over {} sites ({} rounds)\n{}", config_.algorithm.name, config_.deploy.clients.size(),
                completed_, formatSummary(recorder_->summary()));
-    fmt::print("run directory: {} (audit log: audit.sqlite, final model: global_model.pt)\n", run_dir_);
+    fmt::print("run directory: {} (audit log: audit.sqlite, final model: models/global.safetensors)\n", run_dir_);
   }
 
   std::string config_path_;

@@ -7,6 +7,7 @@
 #include "pagefl/core/directories.h"
 #include "pagefl/core/error.h"
 #include "pagefl/fl/streams.h"
+#include "pagefl/modelfile/model_export.h"
 #include "pagefl/report/client_aggregates.h"
 
 namespace pagefl {
@@ -65,7 +66,8 @@ json toJson(const ClientAggregate& a) {
 }  // namespace
 
 RunRecorder::RunRecorder(const Config& config)
-    : directory_(freshDirectory(config.run.output_dir, config.run.name)),
+    : config_(config),
+      directory_(freshDirectory(config.run.output_dir, config.run.name)),
       rounds_(openFile(directory_, "rounds.jsonl")),
       clients_(openFile(directory_, "clients.jsonl")),
       timing_(openFile(directory_, "timing.jsonl")),
@@ -74,7 +76,7 @@ RunRecorder::RunRecorder(const Config& config)
 }
 
 RunRecorder::RunRecorder(const Config& config, const std::string& directory, std::int64_t resume_after_round)
-    : directory_(directory) {
+    : config_(config), directory_(directory) {
   ensureDirectory(directory_, "the run directory");
   std::vector<json> rounds, timing;
   rounds_ = reopenUpTo(directory_, "rounds.jsonl", resume_after_round, &rounds);
@@ -183,6 +185,16 @@ void RunRecorder::onRunEnded(RunEnd end, std::int64_t) {
                   {"seconds_per_round", rounds_seen_ ? total_seconds_ / static_cast<double>(rounds_seen_) : 0.0},
                   {"streams", streams_json}};
   openFile(directory_, "summary.json") << summary.dump(2) << "\n";
+}
+
+void RunRecorder::onPersonalModel(std::int64_t round, std::int64_t client, const torch::Tensor& personal) {
+  if (model_.name.empty()) return;  // a caller that never announced the model (a unit test's engine)
+  exportModel(personalModelPath(directory_, client), config_, model_, round, client, personal);
+}
+
+void RunRecorder::onGlobalModel(std::int64_t round, const torch::Tensor& global) {
+  if (model_.name.empty()) return;
+  exportModel(globalModelPath(directory_), config_, model_, round, -1, global);
 }
 
 void RunRecorder::onControlApplied(const AppliedControl& control) {

@@ -6,6 +6,8 @@
 //   controls.jsonl  every control applied (pause, stop, a setting changed), with who asked and the
 //                   old and new values; `pagefl run --replay-controls` replays it
 //   summary.json    final and best value of each stream, once the run finished its last round
+//   models/         the final global model (global.safetensors), once the run finished, and the
+//                   last round's participants' personalised models (personal/<client>.safetensors)
 #pragma once
 
 #include <fstream>
@@ -38,7 +40,10 @@ class RunRecorder final : public RunObserver {
   const std::map<std::string, SeriesSummary>& summary() const { return summary_; }
   double totalSeconds() const { return total_seconds_; }
 
+  void onRunStarted(const RunStarted& run) override { model_ = run.model; }
   void onControlApplied(const AppliedControl& control) override;
+  void onPersonalModel(std::int64_t round, std::int64_t client, const torch::Tensor& personal) override;
+  void onGlobalModel(std::int64_t round, const torch::Tensor& global) override;
   void onRoundClosed(const RoundRecord& record) override;
   void onRunEnded(RunEnd end, std::int64_t completed) override;
 
@@ -47,6 +52,8 @@ class RunRecorder final : public RunObserver {
   // Final and best values from one rounds.jsonl line.
   void trackLine(const nlohmann::json& line);
 
+  Config config_;
+  ModelSpec model_;
   std::string directory_;
   std::ofstream rounds_, clients_, timing_, controls_;
   std::map<std::string, SeriesSummary> summary_;

@@ -26,10 +26,10 @@ std::optional<std::string> refusalOf(const ClientUpdate& update, std::int64_t mo
 }
 
 // The optional P->S stream: every client's personalised model (its upload unless it sent one
-// apart) on the server test set. The personalised copies are dropped afterwards; scores of
-// uploads go to `uploads` when given, for the server half to reuse.
-void scorePersonalOnServer(std::vector<ClientUpdate*>& updates, ServerEvaluator& evaluator,
-                           UploadScoreCache* uploads) {
+// apart) on the server test set. The personalised copies are dropped afterwards (unless the run exports them); scores
+// of uploads go to `uploads` when given, for the server half to reuse.
+void scorePersonalOnServer(std::vector<ClientUpdate*>& updates, ServerEvaluator& evaluator, UploadScoreCache* uploads,
+                           bool keep_personal) {
   std::vector<torch::Tensor> models;
   std::vector<ClientUpdate*> owners;
   for (ClientUpdate* update : updates) {
@@ -40,7 +40,7 @@ void scorePersonalOnServer(std::vector<ClientUpdate*>& updates, ServerEvaluator&
   for (std::size_t i = 0; i < owners.size(); ++i) {
     streams::record(owners[i]->metrics, streams::kPersonalOnServer, results[i]);
     if (uploads && !owners[i]->personal.defined()) uploads->remember(owners[i]->params, results[i]);
-    owners[i]->personal = torch::Tensor();
+    if (!keep_personal) owners[i]->personal = torch::Tensor();  // kept only to be exported
   }
 }
 
@@ -161,7 +161,8 @@ RoundOutcome InProcessClients::collect(const ServerMessage& message, const std::
         sound.push_back(&update);
       }
     }
-    if (message.wants_personal) scorePersonalOnServer(sound, evaluator_, intake.uploadScores());
+    if (message.wants_personal)
+      scorePersonalOnServer(sound, evaluator_, intake.uploadScores(), message.export_personal);
     for (ClientUpdate* update : sound) {
       const ClientShard& shard = data_.clients[update->client];
       intake.accept(std::move(*update), shard.trainSize(), shard.testSize());

@@ -32,7 +32,7 @@ void scorePersonal(ClientUpdate& update, const ServerMessage& message, ClientCon
   if (!message.evaluate) return;
   context.model.load(personal);
   streams::record(update.metrics, streams::kPersonalOnLocal, evaluate(context.model, context.test, eval_batch_size));
-  if (message.wants_personal) update.personal = personal.clone();
+  if (message.wants_personal || message.export_personal) update.personal = personal.clone();
 }
 
 torch::Tensor& persistentCopy(ClientState& state, const std::string& key, const torch::Tensor& initial) {

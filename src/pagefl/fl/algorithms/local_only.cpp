@@ -25,6 +25,7 @@ ClientUpdate LocalOnlyClient::run(const ServerMessage& message, ClientContext& c
   update.metrics[metric::kTrainSamples] = static_cast<double>(stats.samples);
   if (message.evaluate)
     streams::record(update.metrics, streams::kPersonalOnLocal, evaluate(model, context.test, eval_batch_size_));
+  if (message.wants_personal || message.export_personal) update.personal = personal.clone();
   return update;
 }
 
