@@ -317,6 +317,7 @@ TEST_F(DashboardHttp, ServesOnlyTheBundleAndTheResults) {
   ASSERT_TRUE(result);
   EXPECT_EQ(result->status, 200);
   EXPECT_EQ(result->body, "result");
+  EXPECT_EQ(result->get_header_value("Content-Security-Policy"), "sandbox allow-scripts");
   auto escape = client_->Get("/results/../kept.csv", as(kViewerToken));
   ASSERT_TRUE(escape);
   EXPECT_EQ(escape->status, 404);

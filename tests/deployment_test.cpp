@@ -71,7 +71,9 @@ TEST(Deployment, FedAvgOverLoopbackEqualsTheSimulator) {
             std::vector<std::string>{exported.info.parameters_sha256});
   EXPECT_EQ(auditRows(audit, "SELECT sha256 FROM models WHERE kind='exported (models/global.safetensors)'"),
             std::vector<std::string>{sha256Hex(readFile(globalModelPath(deployed)))});
-  EXPECT_EQ(exported.info.config.find("[deploy]"), std::string::npos);  // the server's addresses stay with it
+  // The server's addresses and site names stay with the server.
+  EXPECT_EQ(exported.info.config.find(federation.address), std::string::npos);
+  EXPECT_TRUE(parseConfig(exported.info.config).deploy.clients.empty());
   // Each site keeps its own personalised model; the server holds none.
   const LoadedModel site_model = readModelFile(dir.file("state-client_1/models/personal.safetensors"));
   EXPECT_EQ(site_model.info.kind, "personal");

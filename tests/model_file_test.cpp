@@ -164,64 +164,56 @@ TEST(ModelFile, ReadsAFileWrittenByAnotherWriter) {
 }
 
 TEST(ModelFile, RefusesFilesThatLieOrDoNotMatchTheModel) {
-  const std::vector<float> six = {1, 2, 3, 4, 5, 6};
-  const std::string sha = sha256Hex(floatBytes(six));
-  const std::string tensors = R"("fc.bias":{"dtype":"F32","shape":[2],"data_offsets":[16,24]},)"
-                              R"("fc.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]})";
-  const auto error = [](const std::string& bytes) { return errorOf([&] { decodeModelFile(bytes, "the file"); }); };
-  EXPECT_NE(error("not a model at all").find("not a valid safetensors file"), std::string::npos);
-  std::string past_end = handWritten(tensors, logregMetadata(sha), floatBytes(six));
-  past_end[0] = '\xff';
-  past_end[1] = '\xff';
-  EXPECT_NE(error(past_end).find("header claims"), std::string::npos);
-  EXPECT_NE(error(handWritten(R"("fc.bias":{"dtype":"F32","shape":[2],"data_offsets":[16,32]},)"
-                              R"("fc.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]})",
-                              logregMetadata(sha), floatBytes(six)))
-                .find("not a valid safetensors file"),
-            std::string::npos);
-  EXPECT_NE(error(handWritten(R"("fc.bias":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},)"
-                              R"("fc.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]})",
-                              logregMetadata(sha), floatBytes(six)))
-                .find("not a valid safetensors file"),
-            std::string::npos);  // overlapping tensors
-  EXPECT_NE(error(handWritten(R"("fc.weight":{"dtype":"F32","shape":[100000,100000],"data_offsets":[0,16]})",
-                              logregMetadata(sha), floatBytes(six)))
-                .find("not a valid safetensors file"),
-            std::string::npos);  // 10^10 floats claimed for 16 bytes
-  // Valid safetensors, but not this model.
-  EXPECT_NE(error(handWritten(R"("fc.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
-                              R"("other":{"dtype":"F32","shape":[2],"data_offsets":[16,24]})",
-                              logregMetadata(sha), floatBytes(six)))
-                .find("tensor 'other' the model does not have"),
-            std::string::npos);
-  EXPECT_NE(error(handWritten(R"("fc.bias":{"dtype":"F32","shape":[2],"data_offsets":[16,24]},)"
-                              R"("fc.weight":{"dtype":"F32","shape":[4,1],"data_offsets":[0,16]})",
-                              logregMetadata(sha), floatBytes(six)))
-                .find("has shape [4, 1], the model's is [2, 2]"),
-            std::string::npos);
-  EXPECT_NE(error(handWritten(R"("fc.bias":{"dtype":"F64","shape":[2],"data_offsets":[16,32]},)"
-                              R"("fc.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]})",
-                              logregMetadata(sha), floatBytes({1, 2, 3, 4, 5, 6, 7, 8})))
-                .find("float32"),
-            std::string::npos);
-  // A plausible input shape whose network would be enormous: refused by its parameter count,
-  // before a network is built.
-  EXPECT_NE(error(handWritten(tensors, logregMetadata(sha, "cnn", "[1,8192,8192]"), floatBytes(six)))
-                .find("stores 6 parameters"),
-            std::string::npos);
-  EXPECT_NE(error(handWritten(tensors, logregMetadata(sha, "gpt"), floatBytes(six))).find("not one of pagefl's models"),
-            std::string::npos);
-  // A sample shape no model takes is refused before any network is built for it.
-  EXPECT_NE(error(handWritten(tensors, logregMetadata(sha, "logreg", "[65536,65536,65536]"), floatBytes(six)))
-                .find("inputs per sample"),
-            std::string::npos);
-  EXPECT_NE(error(handWritten(tensors, logregMetadata(std::string(64, '0')), floatBytes(six))).find("changed"),
-            std::string::npos);
-  EXPECT_NE(error(handWritten(tensors, R"({"source":"pt"})", floatBytes(six))).find("not a pagefl model file"),
-            std::string::npos);
-  EXPECT_NE(
-      error(handWritten(tensors, R"({"format":"pt"})", floatBytes(six))).find("this pagefl reads 'pagefl-model-1'"),
-      std::string::npos);
+  const std::string six = floatBytes({1, 2, 3, 4, 5, 6});
+  const std::string sha = sha256Hex(six);
+  const std::string weight = R"("fc.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]})";
+  const std::string bias = R"("fc.bias":{"dtype":"F32","shape":[2],"data_offsets":[16,24]})";
+  const std::string tensors = bias + "," + weight;
+  struct Lie {
+    const char* what;
+    std::string file;
+    const char* message;
+  };
+  std::string past_end = handWritten(tensors, logregMetadata(sha), six);
+  past_end[0] = past_end[1] = '\xff';
+  const std::vector<Lie> lies = {
+      {"not safetensors", "not a model at all", "not a valid safetensors file"},
+      {"header length past the file", past_end, "header claims"},
+      {"offsets outside the data",
+       handWritten(R"("fc.bias":{"dtype":"F32","shape":[2],"data_offsets":[16,32]},)" + weight, logregMetadata(sha),
+                   six),
+       "not a valid safetensors file"},
+      {"overlapping tensors",
+       handWritten(R"("fc.bias":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},)" + weight, logregMetadata(sha),
+                   six),
+       "not a valid safetensors file"},
+      {"10^10 floats claimed for 16 bytes",
+       handWritten(R"("fc.weight":{"dtype":"F32","shape":[100000,100000],"data_offsets":[0,16]})", logregMetadata(sha),
+                   six),
+       "not a valid safetensors file"},
+      {"a tensor the model lacks",
+       handWritten(weight + R"(,"other":{"dtype":"F32","shape":[2],"data_offsets":[16,24]})", logregMetadata(sha), six),
+       "tensor 'other' the model does not have"},
+      {"another shape",
+       handWritten(bias + R"(,"fc.weight":{"dtype":"F32","shape":[4,1],"data_offsets":[0,16]})", logregMetadata(sha),
+                   six),
+       "has shape [4, 1], the model's is [2, 2]"},
+      {"another dtype",
+       handWritten(R"("fc.bias":{"dtype":"F64","shape":[2],"data_offsets":[16,32]},)" + weight, logregMetadata(sha),
+                   floatBytes({1, 2, 3, 4, 5, 6, 7, 8})),
+       "float32"},
+      {"an unknown model", handWritten(tensors, logregMetadata(sha, "gpt"), six), "not one of pagefl's models"},
+      // Refused before any network is built for it:
+      {"a sample shape no model takes", handWritten(tensors, logregMetadata(sha, "logreg", "[65536,65536,65536]"), six),
+       "inputs per sample"},
+      {"a plausible shape of an enormous network",
+       handWritten(tensors, logregMetadata(sha, "cnn", "[1,8192,8192]"), six), "stores 6 parameters"},
+      {"parameters changed after writing", handWritten(tensors, logregMetadata(std::string(64, '0')), six), "changed"},
+      {"no pagefl metadata", handWritten(tensors, R"({"source":"pt"})", six), "not a pagefl model file"},
+      {"another format", handWritten(tensors, R"({"format":"pt"})", six), "this pagefl reads 'pagefl-model-1'"},
+  };
+  for (const Lie& lie : lies)
+    EXPECT_NE(errorOf([&] { decodeModelFile(lie.file, "the file"); }).find(lie.message), std::string::npos) << lie.what;
 }
 
 TEST(ModelFile, AMissingOrHugeFileIsRefusedByName) {
@@ -241,6 +233,7 @@ TEST(ModelExport, ARunsGlobalModelReproducesItsFinalGlobalAccuracy) {
                               "model.hidden=[16]", "run.rounds=4", "run.seed=9", "algorithm.name=\"fedavg\""});
   const std::string path = globalModelPath(run.directory);
   ASSERT_TRUE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(bestGlobalModelPath(run.directory)));  // only with run.keep_best
   LoadedModel model = readModelFile(path);
   EXPECT_EQ(model.info.round, 4);
   EXPECT_EQ(model.info.seed, 9);
@@ -261,6 +254,20 @@ TEST(ModelExport, ARunsGlobalModelReproducesItsFinalGlobalAccuracy) {
               return columns;
             }()));
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), scored.data.size() + 1);
+}
+
+// run.keep_best: the global model of the round with the best G->S, the one summary.json names.
+TEST(ModelExport, KeepBestHandsOverTheBestRoundsGlobalModel) {
+  TempDir dir;
+  const testing::SimulatedRun run =
+      testing::simulate(dir, {"data.source=\"synthetic\"", "synthetic.num_clients=6", "model.name=\"logreg\"",
+                              "run.rounds=6", "train.lr=1.0", "run.keep_best=true", "algorithm.name=\"fedavg\""});
+  const json best = json::parse(run.summary_text)["streams"]["g2s_acc"];
+  LoadedModel model = readModelFile(bestGlobalModelPath(run.directory));
+  EXPECT_EQ(model.info.round, best["best_round"].get<std::int64_t>());
+  const ScoredData scored = dataFor(model, "");
+  EXPECT_DOUBLE_EQ(evaluateModel(model, scored.data, parseConfig(model.info.config).eval.batch_size).overall.accuracy(),
+                   best["best"].get<double>());
 }
 
 // Each participant of the last round hands over the personalised model its P->L was scored with:

@@ -40,6 +40,8 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.integer("run.workers", c.run.workers, {1, 1024}, "worker threads, each with one model replica");
   v.text("run.output_dir", c.run.output_dir, {}, "where run directories are created");
   v.flag("run.progress", c.run.progress, "show a progress bar on the terminal");
+  v.flag("run.keep_best", c.run.keep_best,
+         "also write the global model of the round with the best G->S to models/best_global.safetensors");
   v.integer("run.state_memory_mb", c.run.state_memory_mb, {0, 1e9},
             "client state (personal models, control variates) kept in memory; the least recently used beyond it "
             "spills to a file in run.spill_dir (0: everything in memory)");

@@ -331,6 +331,10 @@ void DashboardServer::routes() {
             return refuse(res, 404, "no such result file");
           std::ifstream in(*file, std::ios::binary);
           std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+          // A report runs as a sandboxed page of its own origin: whatever a results directory holds
+          // cannot act as the dashboard with the viewer's session.
+          res.set_header("Content-Security-Policy", "sandbox allow-scripts");
+          res.set_header("X-Content-Type-Options", "nosniff");
           res.set_content(content, contentTypeOf(file->string()));
         }));
 

@@ -161,6 +161,7 @@ RoundOutcome RoundEngine::runRound(std::int64_t round, const std::vector<std::in
   reach_.complete(record, server_.global());
   record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   record.peak_resident_bytes = peakResidentBytes();
+  record.global = &server_.global();
   record.settings_changed = std::move(changes_since_last_round_);
   changes_since_last_round_.clear();
   for (RunObserver* observer : observers_) observer->onRoundClosed(record);

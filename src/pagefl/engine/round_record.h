@@ -37,7 +37,9 @@ struct RoundRecord {
   std::vector<ClientRecord> new_clients;  // held-out clients' G->N and FT->N, on evaluated rounds
   std::vector<RejectedUpdate> rejected;
   Metrics server_metrics;
-  std::vector<SettingChange> settings_changed;  // by controls, from this round on (pause and resume are not settings)
+  std::vector<SettingChange> settings_changed;
+  const torch::Tensor* global = nullptr;  // the round's global model, while observers hear onRoundClosed  // by
+                                          // controls, from this round on (pause and resume are not settings)
   // Costs, kept out of the deterministic metrics files (they go to timing.jsonl):
   double seconds = 0.0;                  // wall time of the round
   std::int64_t client_state_bytes = 0;   // tensors held in the ClientState store after the round

@@ -12,6 +12,10 @@ std::string globalModelPath(const std::string& run_directory) {
   return (fs::path(run_directory) / "models" / "global.safetensors").string();
 }
 
+std::string bestGlobalModelPath(const std::string& run_directory) {
+  return (fs::path(run_directory) / "models" / "best_global.safetensors").string();
+}
+
 std::string personalModelPath(const std::string& run_directory, std::int64_t client) {
   return (fs::path(run_directory) / "models" / "personal" / (std::to_string(client) + ".safetensors")).string();
 }

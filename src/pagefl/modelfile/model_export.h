@@ -15,6 +15,8 @@ namespace pagefl {
 
 std::string globalModelPath(const std::string& run_directory);
 std::string personalModelPath(const std::string& run_directory, std::int64_t client);
+// run.keep_best: the global model of the round with the best G->S so far.
+std::string bestGlobalModelPath(const std::string& run_directory);
 
 // Writes `params` (of a model of `spec`, as the run trained it) to `path` with `config`'s identity
 // (algorithm, seed, the config itself without a deployment's [deploy] section); `client` < 0: the

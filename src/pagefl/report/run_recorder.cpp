@@ -158,6 +158,11 @@ json clientLine(std::int64_t round, const ClientRecord& client) {
 void RunRecorder::onRoundClosed(const RoundRecord& record) {
   const json line = roundLine(record);
   trackLine(line);
+  // run.keep_best: this round's model when its G->S is the best so far (the earliest on a tie, as
+  // summary.json's best_round).
+  if (config_.run.keep_best && record.evaluated && record.global && !model_.name.empty() &&
+      summary_.at("g2s_acc").best_round == record.round)
+    exportModel(bestGlobalModelPath(directory_), config_, model_, record.round, -1, *record.global);
   rounds_ << line.dump() << "\n";
   for (const ClientRecord& client : record.clients) clients_ << clientLine(record.round, client).dump() << "\n";
   timing_ << json{{"round", record.round},

@@ -6,8 +6,9 @@
 //   controls.jsonl  every control applied (pause, stop, a setting changed), with who asked and the
 //                   old and new values; `pagefl run --replay-controls` replays it
 //   summary.json    final and best value of each stream, once the run finished its last round
-//   models/         the final global model (global.safetensors), once the run finished, and the
-//                   last round's participants' personalised models (personal/<client>.safetensors)
+//   models/         the final global model (global.safetensors), once the run finished, the last
+//                   round's participants' personalised models (personal/<client>.safetensors),
+//                   and with run.keep_best the best G->S round's (best_global.safetensors)
 #pragma once
 
 #include <fstream>
