@@ -79,6 +79,8 @@ TEST(Deployment, FedAvgOverLoopbackEqualsTheSimulator) {
   EXPECT_EQ(site_model.info.kind, "personal");
   EXPECT_EQ(site_model.info.client, 1);
   EXPECT_FALSE(fs::exists(deployed + "/models/personal"));
+  EXPECT_EQ(auditRows(audit, "SELECT sha256 FROM models WHERE kind LIKE 'personal, kept by client_1%'"),
+            std::vector<std::string>{sha256Hex(readFile(dir.file("state-client_1/models/personal.safetensors")))});
   // The deployed run is a run directory like any other: the report takes it.
   Process report({"report", federation.runs}, dir.file("report.log"));
   EXPECT_EQ(report.wait(seconds(60)), 0) << report.output();

@@ -24,6 +24,7 @@
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/modelfile/model_export.h"
 #include "pagefl/net/audit_log.h"
+#include "pagefl/net/personal_model_report.h"
 #include "pagefl/net/proto/federation.grpc.pb.h"
 #include "pagefl/net/site_data.h"
 #include "pagefl/net/site_state.h"
@@ -180,7 +181,8 @@ class SiteRunner {
     const std::string path = (fs::path(state_path_).parent_path() / "models" / "personal.safetensors").string();
     const std::string sha256 = exportModel(path, config_, spec_, update.round, client_, personal);
     spdlog::info("round {}: this site's personalised model is in {} (SHA-256 {:.16})", update.round, path, sha256);
-    update.personal = torch::Tensor();  // it never leaves the site
+    update.personal = torch::Tensor();  // it never leaves the site; its hash goes to the audit log
+    attachPersonalModelReport(update, {sha256, static_cast<std::int64_t>(fs::file_size(path))});
   }
 
   void train(const ServerMessage& message) {

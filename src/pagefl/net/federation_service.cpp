@@ -9,6 +9,7 @@
 #include "pagefl/core/error.h"
 #include "pagefl/fl/aggregation.h"
 #include "pagefl/fl/robust_aggregation.h"
+#include "pagefl/net/personal_model_report.h"
 #include "pagefl/net/tls.h"
 
 namespace pagefl::net {
@@ -214,8 +215,10 @@ grpc::Status FederationService::receiveUpdate(grpc::ServerContext& context, grpc
   const WireMessage message = assembler.finish();
   const std::string sha256 = sha256Hex(message.payload);
   ClientUpdate update;
+  std::optional<PersonalModelReport> personal_model;
   try {  // a complete but malformed update is audited with its size and hash
     update = decodeUpdate(message, client);
+    personal_model = takePersonalModelReport(update);
   } catch (const Error& e) {
     return refuseUpdate(name, client, message.header.round(), bytes, sha256, e.what(), &reply);
   }
@@ -230,7 +233,12 @@ grpc::Status FederationService::receiveUpdate(grpc::ServerContext& context, grpc
                         fmt::format("it claims {} training samples, but the site declared {} when it joined",
                                     update.num_samples, site.train_size),
                         &reply);
-  auto record_acceptance = [&] { audit_.recordUpdate(name, round, bytes, sha256, kAccepted, ""); };
+  auto record_acceptance = [&] {
+    audit_.recordUpdate(name, round, bytes, sha256, kAccepted, "");
+    if (personal_model)
+      audit_.recordModel(round, fmt::format("personal, kept by {} (models/personal.safetensors)", name),
+                         personal_model->sha256, personal_model->bytes);
+  };
   if (auto refusal = coordinator_.offer(std::move(update), record_acceptance))
     return refuseUpdate(name, client, round, bytes, sha256, *refusal, &reply);
   spdlog::info("accepted the round-{} update of site '{}' ({:.2f} MB)", round, name, static_cast<double>(bytes) / 1e6);
