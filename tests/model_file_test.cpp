@@ -259,9 +259,10 @@ TEST(ModelExport, ARunsGlobalModelReproducesItsFinalGlobalAccuracy) {
 // run.keep_best: the global model of the round with the best G->S, the one summary.json names.
 TEST(ModelExport, KeepBestHandsOverTheBestRoundsGlobalModel) {
   TempDir dir;
-  const testing::SimulatedRun run =
-      testing::simulate(dir, {"data.source=\"synthetic\"", "synthetic.num_clients=6", "model.name=\"logreg\"",
-                              "run.rounds=6", "train.lr=1.0", "run.keep_best=true", "algorithm.name=\"fedavg\""});
+  const testing::SimulatedRun run = testing::simulate(
+      dir, {"data.source=\"synthetic\"", "synthetic.num_clients=6", "model.name=\"logreg\"", "run.rounds=6",
+            "train.lr=1.0", "run.keep_best=true", "algorithm.name=\"fedavg\"", "run.export_personal=false"});
+  EXPECT_FALSE(fs::exists(fs::path(run.directory) / "models" / "personal"));
   const json best = json::parse(run.summary_text)["streams"]["g2s_acc"];
   LoadedModel model = readModelFile(bestGlobalModelPath(run.directory));
   EXPECT_EQ(model.info.round, best["best_round"].get<std::int64_t>());

@@ -20,7 +20,8 @@ struct RunConfig {
   std::int64_t workers = 1;
   std::string output_dir = "runs";
   bool progress = true;
-  bool keep_best = false;  // also hand over the global model of the round with the best G->S
+  bool keep_best = false;       // also hand over the global model of the round with the best G->S
+  bool export_personal = true;  // hand over the last round's participants' personalised models
   // "auto": clients of a small fully connected model train stacked when their algorithm allows;
   // "on": insist (an error names why not); "off": one client at a time.
   std::string batched_clients = "auto";

@@ -40,6 +40,9 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
   v.integer("run.workers", c.run.workers, {1, 1024}, "worker threads, each with one model replica");
   v.text("run.output_dir", c.run.output_dir, {}, "where run directories are created");
   v.flag("run.progress", c.run.progress, "show a progress bar on the terminal");
+  v.flag("run.export_personal", c.run.export_personal,
+         "write each last-round participant's personalised model to models/personal/<client>.safetensors (one "
+         "file of the model's size per participant)");
   v.flag("run.keep_best", c.run.keep_best,
          "also write the global model of the round with the best G->S to models/best_global.safetensors");
   v.integer("run.state_memory_mb", c.run.state_memory_mb, {0, 1e9},

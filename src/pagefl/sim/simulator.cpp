@@ -31,8 +31,8 @@ torch::Tensor Simulator::run(const std::vector<RunObserver*>& observers, RunCont
   PooledServerEvaluator evaluator(pool, data_.server_test, config_.eval.batch_size, streams, stacked != nullptr);
   InProcessClients clients(config_, data_, pool, *algorithm.client, stacked, algorithm.server->expectsModels(),
                            evaluator, store);
-  RoundEngine engine(config_, {data_.numClients(), 1, spec}, *algorithm.server, evaluator, clients, observers,
-                     controls);
+  RoundEngine engine(config_, {data_.numClients(), 1, spec, config_.run.export_personal}, *algorithm.server, evaluator,
+                     clients, observers, controls);
   engine.run();
   return algorithm.server->global();
 }
