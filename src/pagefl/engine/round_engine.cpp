@@ -212,7 +212,7 @@ void RoundEngine::applyChange(std::int64_t round, const ControlRequest& request)
   server_.reconfigure(config_);
   reach_.reconfigure(config_);
   const AppliedControl applied{round, request.who, request.setting, old_value, settingText(config_, request.setting)};
-  changes_since_last_round_.push_back({applied.who, applied.setting, applied.old_value, applied.new_value});
+  changes_since_last_round_.push_back(applied);
   announce(applied);
 }
 

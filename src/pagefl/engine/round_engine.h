@@ -106,7 +106,7 @@ class RoundEngine {
   bool paused_ = false;
   std::int64_t completed_ = 0;
   // Settings changed since the last closed round: they go into the next round's record.
-  std::vector<SettingChange> changes_since_last_round_;
+  std::vector<AppliedControl> changes_since_last_round_;
 };
 
 }  // namespace pagefl

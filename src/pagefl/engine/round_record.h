@@ -23,9 +23,12 @@ struct RejectedUpdate {
   std::string reason;
 };
 
-// A setting an operator changed, in force from the round whose record holds it.
-struct SettingChange {
-  std::string who, setting, old_value, new_value;
+// A setting changed between rounds by a control (run_controls.h), in force from `round` on.
+struct AppliedControl {
+  std::int64_t round = 0;
+  std::string who;
+  std::string setting;  // a config key, or "run.state" for pause, resume and stop
+  std::string old_value, new_value;
 };
 
 struct RoundRecord {
@@ -37,9 +40,9 @@ struct RoundRecord {
   std::vector<ClientRecord> new_clients;  // held-out clients' G->N and FT->N, on evaluated rounds
   std::vector<RejectedUpdate> rejected;
   Metrics server_metrics;
-  std::vector<SettingChange> settings_changed;
-  const torch::Tensor* global = nullptr;  // the round's global model, while observers hear onRoundClosed  // by
-                                          // controls, from this round on (pause and resume are not settings)
+  // Settings changed by controls from this round on (pause and resume are not settings).
+  std::vector<AppliedControl> settings_changed;
+  const torch::Tensor* global = nullptr;  // the round's global model, while observers hear onRoundClosed
   // Costs, kept out of the deterministic metrics files (they go to timing.jsonl):
   double seconds = 0.0;                  // wall time of the round
   std::int64_t client_state_bytes = 0;   // tensors held in the ClientState store after the round

@@ -21,14 +21,6 @@ struct RunStarted {
   ModelSpec model;  // the architecture every client and the server train
 };
 
-// A setting changed between rounds by a control (run_controls.h), in force from `round` on.
-struct AppliedControl {
-  std::int64_t round = 0;
-  std::string who;
-  std::string setting;  // a config key, or "run.state" for pause, resume and stop
-  std::string old_value, new_value;
-};
-
 enum class RunEnd { Finished, Stopped };
 
 class RunObserver {

@@ -20,8 +20,8 @@ std::string personalModelPath(const std::string& run_directory, std::int64_t cli
   return (fs::path(run_directory) / "models" / "personal" / (std::to_string(client) + ".safetensors")).string();
 }
 
-std::string exportModel(const std::string& path, const Config& config, const ModelSpec& spec, std::int64_t round,
-                        std::int64_t client, const torch::Tensor& params) {
+std::string exportModel(const std::string& path, const Config& config, const ModelSpec& spec, const ParamLayout& layout,
+                        std::int64_t round, std::int64_t client, const torch::Tensor& params) {
   Config shown = config;
   shown.deploy = DeployConfig{};  // addresses and key paths are the server's, not the model's
   ModelFileInfo info;
@@ -32,8 +32,7 @@ std::string exportModel(const std::string& path, const Config& config, const Mod
   info.seed = config.run.seed;
   info.algorithm = config.algorithm.name;
   info.config = toToml(shown);
-  const FlatModel model(makeNetwork(spec));  // only for its layout: the names and shapes
-  return writeModelFile(path, model.layout(), params, info);
+  return writeModelFile(path, layout, params, info);
 }
 
 }  // namespace pagefl

@@ -60,22 +60,23 @@ ScoredData dataFor(const LoadedModel& model, const std::string& data_path) {
 ModelEvaluation evaluateModel(LoadedModel& model, const Dataset& data, std::int64_t batch_size) {
   ModelEvaluation evaluation;
   evaluation.overall = evaluate(*model.model, data, batch_size);
-  evaluation.per_class.resize(static_cast<std::size_t>(model.info.spec.num_classes));
+  const std::int64_t classes = model.info.spec.num_classes;
   c10::InferenceMode inference;
+  // Per class, summed over batches: samples, right answers and losses (bincount by true label).
+  torch::Tensor samples = torch::zeros({classes}, torch::kFloat64), correct = samples.clone(), loss = samples.clone();
   for (std::int64_t begin = 0; begin < data.size(); begin += batch_size) {
     const std::int64_t end = std::min(begin + batch_size, data.size());
     const torch::Tensor logits = model.model->network().forward(data.x.slice(0, begin, end));
     const torch::Tensor y = data.y.slice(0, begin, end);
     const torch::Tensor losses = torch::nn::functional::cross_entropy(
         logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-    const torch::Tensor right = logits.argmax(1).eq(y);
-    for (std::int64_t i = 0; i < end - begin; ++i) {
-      EvalResult& score = evaluation.per_class[static_cast<std::size_t>(y[i].item<std::int64_t>())];
-      ++score.samples;
-      score.correct += right[i].item<bool>() ? 1 : 0;
-      score.loss_sum += losses[i].item<double>();
-    }
+    samples += torch::bincount(y, {}, classes).to(torch::kFloat64);
+    correct += torch::bincount(y, logits.argmax(1).eq(y).to(torch::kFloat64), classes);
+    loss += torch::bincount(y, losses.to(torch::kFloat64), classes);
   }
+  for (std::int64_t k = 0; k < classes; ++k)
+    evaluation.per_class.push_back({static_cast<std::int64_t>(samples[k].item<double>()),
+                                    static_cast<std::int64_t>(correct[k].item<double>()), loss[k].item<double>()});
   return evaluation;
 }
 
@@ -102,10 +103,11 @@ void writePredictions(LoadedModel& model, const Dataset& data, std::int64_t batc
     const std::int64_t end = std::min(begin + batch_size, data.size());
     const torch::Tensor probabilities =
         torch::softmax(model.model->network().forward(data.x.slice(0, begin, end)), 1).contiguous();
-    const torch::Tensor predicted = probabilities.argmax(1);
+    const torch::Tensor predicted = probabilities.argmax(1).contiguous();
+    const torch::Tensor labels = data.y.slice(0, begin, end).to(torch::kInt64).contiguous();
     const float* p = probabilities.data_ptr<float>();
     for (std::int64_t i = 0; i < end - begin; ++i) {
-      out << begin + i << "," << data.y[begin + i].item<std::int64_t>() << "," << predicted[i].item<std::int64_t>();
+      out << begin + i << "," << labels.data_ptr<std::int64_t>()[i] << "," << predicted.data_ptr<std::int64_t>()[i];
       for (std::int64_t k = 0; k < model.info.spec.num_classes; ++k)
         out << fmt::format(",{:.6g}", p[i * model.info.spec.num_classes + k]);
       out << "\n";

@@ -179,7 +179,7 @@ class SiteRunner {
     const torch::Tensor& personal = update.personal.defined() ? update.personal : update.params;
     if (!personal.defined()) return;
     const std::string path = (fs::path(state_path_).parent_path() / "models" / "personal.safetensors").string();
-    const std::string sha256 = exportModel(path, config_, spec_, update.round, client_, personal);
+    const std::string sha256 = exportModel(path, config_, spec_, model_->layout(), update.round, client_, personal);
     spdlog::info("round {}: this site's personalised model is in {} (SHA-256 {:.16})", update.round, path, sha256);
     update.personal = torch::Tensor();  // it never leaves the site; its hash goes to the audit log
     attachPersonalModelReport(update, {sha256, static_cast<std::int64_t>(fs::file_size(path))});

@@ -140,7 +140,7 @@ json roundLine(const RoundRecord& record) {
   if (!record.server_metrics.empty()) line["server"] = record.server_metrics;
   if (!record.settings_changed.empty()) {  // absent without changes: such runs' files stay as they were
     json changes = json::array();
-    for (const SettingChange& change : record.settings_changed)
+    for (const AppliedControl& change : record.settings_changed)
       changes.push_back(
           {{"setting", change.setting}, {"old", change.old_value}, {"new", change.new_value}, {"who", change.who}});
     line["settings_changed"] = changes;
@@ -160,9 +160,8 @@ void RunRecorder::onRoundClosed(const RoundRecord& record) {
   trackLine(line);
   // run.keep_best: this round's model when its G->S is the best so far (the earliest on a tie, as
   // summary.json's best_round).
-  if (config_.run.keep_best && record.evaluated && record.global && !model_.name.empty() &&
-      summary_.at("g2s_acc").best_round == record.round)
-    exportModel(bestGlobalModelPath(directory_), config_, model_, record.round, -1, *record.global);
+  if (config_.run.keep_best && record.evaluated && record.global && summary_.at("g2s_acc").best_round == record.round)
+    exportModel(bestGlobalModelPath(directory_), config_, model_, layout_, record.round, -1, *record.global);
   rounds_ << line.dump() << "\n";
   for (const ClientRecord& client : record.clients) clients_ << clientLine(record.round, client).dump() << "\n";
   timing_ << json{{"round", record.round},
@@ -192,14 +191,17 @@ void RunRecorder::onRunEnded(RunEnd end, std::int64_t) {
   openFile(directory_, "summary.json") << summary.dump(2) << "\n";
 }
 
+void RunRecorder::onRunStarted(const RunStarted& run) {
+  model_ = run.model;
+  layout_ = FlatModel(makeNetwork(model_)).layout();  // once: every exported file is laid out alike
+}
+
 void RunRecorder::onPersonalModel(std::int64_t round, std::int64_t client, const torch::Tensor& personal) {
-  if (model_.name.empty()) return;  // a caller that never announced the model (a unit test's engine)
-  exportModel(personalModelPath(directory_, client), config_, model_, round, client, personal);
+  exportModel(personalModelPath(directory_, client), config_, model_, layout_, round, client, personal);
 }
 
 void RunRecorder::onGlobalModel(std::int64_t round, const torch::Tensor& global) {
-  if (model_.name.empty()) return;
-  exportModel(globalModelPath(directory_), config_, model_, round, -1, global);
+  exportModel(globalModelPath(directory_), config_, model_, layout_, round, -1, global);
 }
 
 void RunRecorder::onControlApplied(const AppliedControl& control) {

@@ -18,6 +18,7 @@
 
 #include "pagefl/core/config.h"
 #include "pagefl/engine/run_observer.h"
+#include "pagefl/nn/flat_model.h"
 
 namespace pagefl {
 
@@ -41,7 +42,7 @@ class RunRecorder final : public RunObserver {
   const std::map<std::string, SeriesSummary>& summary() const { return summary_; }
   double totalSeconds() const { return total_seconds_; }
 
-  void onRunStarted(const RunStarted& run) override { model_ = run.model; }
+  void onRunStarted(const RunStarted& run) override;
   void onControlApplied(const AppliedControl& control) override;
   void onPersonalModel(std::int64_t round, std::int64_t client, const torch::Tensor& personal) override;
   void onGlobalModel(std::int64_t round, const torch::Tensor& global) override;
@@ -55,6 +56,7 @@ class RunRecorder final : public RunObserver {
 
   Config config_;
   ModelSpec model_;
+  ParamLayout layout_;  // of model_: the names and shapes its exported files give the parameters
   std::string directory_;
   std::ofstream rounds_, clients_, timing_, controls_;
   std::map<std::string, SeriesSummary> summary_;
