@@ -15,6 +15,7 @@ PACKAGES=(
   fonts-noto-core fonts-noto-cjk     # the dashboard's English and Japanese labels in those tests' screenshots
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc  # deployment transport
   libsqlite3-dev                     # the deployed server's audit log
+  libopenmpi-dev openmpi-bin         # one simulation sharded over processes and hosts (mpirun)
   libssl-dev openssl                 # SHA-256 of audited updates; scripts/make-certs.sh
   libcpp-httplib-dev                 # the dashboard's HTTP(S) server
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev

@@ -1,10 +1,12 @@
 // Exact aggregation and client-statistics math on small hand-made cases.
+#include "pagefl/fl/aggregation.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "pagefl/core/error.h"
-#include "pagefl/fl/aggregation.h"
 #include "pagefl/report/client_aggregates.h"
+#include "test_support.h"
 
 namespace pagefl {
 namespace {
@@ -28,6 +30,49 @@ TEST(WeightedAverage, RejectsImpossibleInputs) {
   EXPECT_THROW(weightedAverage({a}, {0.0}), Error);
   EXPECT_THROW(weightedAverage({a}, {-1.0}), Error);
   EXPECT_THROW(weightedAverage({a, torch::ones({4})}, {1.0, 1.0}), Error);
+}
+
+// Values whose float64 sum depends on the order of additions: 2^53 + 1 + 1 - 2^53 is 0 added
+// left to right (each 1 rounds away), but 2 when the two ones are summed first.
+TEST(BlockedSum, AddsWithinEachBlockOfClientsThenTheBlockSumsInBlockOrder) {
+  const auto big = torch::tensor({9007199254740992.0f});  // 2^53, exact in float32
+  const auto one = torch::ones({1});
+  const double b = static_cast<double>(big.item<float>());
+  BlockedSum sum;
+  sum.add(0, big, 1.0);                       // block 0
+  sum.add(kAggregationBlock, one, 1.0);       // block 1
+  sum.add(kAggregationBlock + 1, one, 1.0);   // block 1
+  sum.add(2 * kAggregationBlock, -big, 1.0);  // block 2
+  // (b + (1 + 1)) - b in float64, over a total weight of 4.
+  const double expected = ((b + 2.0) - b) / 4.0;
+  EXPECT_EQ(sum.average().item<float>(), static_cast<float>(expected));
+  EXPECT_NE(expected, (((b + 1.0) + 1.0) - b) / 4.0) << "the case must tell the two orders apart";
+}
+
+TEST(BlockedSum, ABlockSummedElsewhereGivesTheSameBits) {
+  const auto x = torch::randn({50}), y = torch::randn({50}), z = torch::randn({50});
+  BlockedSum here;
+  here.add(3, x, 2.0);
+  here.add(17, y, 5.0);
+  here.add(18, z, 1.0);
+  here.add(40, torch::Tensor(), 9.0);  // an upload without parameters adds nothing
+  BlockedSum sharded;
+  sharded.add(3, x, 2.0);
+  WeightedSum block1;  // what another process sends for block 1
+  block1.add(y, 5.0);
+  block1.add(z, 1.0);
+  sharded.addBlock(1, WeightedSum::fromParts(block1.sum(), block1.totalWeight()));
+  EXPECT_TRUE(torch::equal(here.average(), sharded.average()));
+}
+
+TEST(BlockedSum, RefusesClientsOutOfOrderAndABlockTwice) {
+  BlockedSum sum;
+  sum.add(kAggregationBlock, torch::ones({2}), 1.0);
+  EXPECT_NE(testing::errorOf([&] { sum.add(0, torch::ones({2}), 1.0); }).find("ascending"), std::string::npos);
+  WeightedSum partial;
+  partial.add(torch::ones({2}), 1.0);
+  EXPECT_THROW(sum.addBlock(1, partial), Error);
+  EXPECT_THROW(WeightedSum::fromParts(torch::ones({2}, torch::kFloat64), -1.0), Error);
 }
 
 TEST(UpdateDefects, NaNAndWrongShapesAreFound) {

@@ -117,7 +117,10 @@ SgdOptions plainSgd(double lr, std::int64_t epochs) {
 
 struct NoEvaluator : ServerEvaluator {
   EvalResult evaluate(const torch::Tensor&) override { return {}; }
-  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>&, std::int64_t) override { return {}; }
+  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>&, std::int64_t,
+                                       const std::vector<std::int64_t>&) override {
+    return {};
+  }
 };
 
 ClientUpdate upload(std::vector<float> params, std::int64_t samples) {

@@ -130,7 +130,8 @@ struct SerialEvaluator final : ServerEvaluator {
     model.load(p);
     return pagefl::evaluate(model, test, 1000);
   }
-  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& ps, std::int64_t) override {
+  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& ps, std::int64_t,
+                                       const std::vector<std::int64_t>&) override {
     std::vector<EvalResult> out;
     for (const auto& p : ps) out.push_back(evaluate(p));
     return out;

@@ -35,7 +35,8 @@ TEST(StratifiedSubset, KeepsEveryClassShareExactlyAndIsFixedByTheSeed) {
 struct CountingEvaluator final : ServerEvaluator {
   std::int64_t calls = 0, models_scored = 0;
   EvalResult evaluate(const torch::Tensor&) override { return {1, 1, 0.5}; }
-  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params, std::int64_t) override {
+  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params, std::int64_t,
+                                       const std::vector<std::int64_t>&) override {
     ++calls;
     models_scored += static_cast<std::int64_t>(params.size());
     return std::vector<EvalResult>(params.size(), EvalResult{10, 3, 1.0});
@@ -47,14 +48,14 @@ TEST(UploadScoreCache, ReusesRememberedUploadsAndScoresOnlyTheRestInOneCall) {
   UploadScoreCache cache(inner);
   const torch::Tensor a = torch::ones({4}), b = torch::zeros({4}), c = torch::ones({4});  // c equals a, is not a
   cache.remember(a, {10, 9, 0.1});
-  const auto results = cache.evaluateEach({a, b, c}, 0);
+  const auto results = cache.evaluateEach({a, b, c}, 0, {});
   EXPECT_EQ(results[0].correct, 9);
   EXPECT_EQ(results[1].correct, 3);
   EXPECT_EQ(results[2].correct, 3);
   EXPECT_EQ(inner.calls, 1);
   EXPECT_EQ(inner.models_scored, 2);
   // A subset score is never the whole-set one.
-  EXPECT_EQ(cache.evaluateEach({a}, 5)[0].correct, 3);
+  EXPECT_EQ(cache.evaluateEach({a}, 5, {})[0].correct, 3);
 }
 
 }  // namespace

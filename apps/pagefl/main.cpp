@@ -24,6 +24,9 @@
 #include "pagefl/report/progress_bar.h"
 #include "pagefl/report/run_recorder.h"
 #include "pagefl/sim/simulator.h"
+#ifdef PAGEFL_WITH_MPI
+#include "pagefl/mpi/sharded_simulation.h"
+#endif
 
 namespace {
 
@@ -125,8 +128,7 @@ class FieldPrinter final : public ConfigFieldVisitor {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  reexecWithBetterBlasCore(argv);
+int runCommand(int argc, char** argv) {
   CLI::App app{"pagefl: federated learning that balances personalisation and generalisation"};
   app.require_subcommand(1);
 
@@ -353,4 +355,44 @@ int main(int argc, char** argv) {
     return 3;
   }
   return 0;
+}
+
+#ifdef PAGEFL_WITH_MPI
+namespace {
+
+// Under mpirun: rank 0 runs the command and drives every simulation; the other ranks follow them
+// (mpi/sharded_simulation.h). A failure on any rank ends the whole job, naming the rank, since
+// the others may be waiting for it anywhere in a round.
+int runSharded(int argc, char** argv) {
+  pagefl::mpi::MpiWorld world(argc, argv);
+  pagefl::mpi::MpiShards shards(world);
+  pagefl::setSimulationShards(&shards);
+  if (world.rank() != 0) {
+    try {
+      pagefl::configureSingleThreadedKernels();
+      shards.followRuns();
+      return 0;
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "error: rank {} of {}: {}\n", world.rank(), world.size(), e.what());
+      world.abort(2);
+    }
+  }
+  const int code = runCommand(argc, argv);
+  if (shards.inRun()) {
+    fmt::print(stderr, "error: rank 0 of {} stopped in the middle of a run; ending every rank\n", world.size());
+    world.abort(code == 0 ? 2 : code);
+  }
+  shards.shutdown();
+  return code;
+}
+
+}  // namespace
+#endif
+
+int main(int argc, char** argv) {
+  reexecWithBetterBlasCore(argv);
+#ifdef PAGEFL_WITH_MPI
+  if (pagefl::mpi::launchedByMpirun()) return runSharded(argc, argv);
+#endif
+  return runCommand(argc, argv);
 }

@@ -143,7 +143,33 @@ FederatedDataset validationView(const FederatedDataset& data) {
     pooled.push_back(data.clientValidation(c));
   }
   view.server_test = concatenate(pooled);
+  view.is_validation_view = true;
   return view;
+}
+
+FederatedDataset keepClients(const FederatedDataset& data, const std::function<bool(std::int64_t)>& keep) {
+  FederatedDataset kept;
+  kept.server_test = data.server_test;
+  kept.num_classes = data.num_classes;
+  kept.is_validation_view = data.is_validation_view;
+  std::vector<Dataset> parts;
+  std::int64_t at = 0;
+  for (std::int64_t c = 0; c < data.numClients(); ++c) {
+    const ClientShard& shard = data.clients[c];
+    if (!keep(c)) {
+      kept.clients.push_back({shard.name, at, at, at, at});
+      continue;
+    }
+    parts.push_back(data.local.slice(shard.begin, shard.end));
+    const std::int64_t begin = at;
+    at += shard.end - shard.begin;
+    kept.clients.push_back(
+        {shard.name, begin, begin + shard.trainSize(), begin + shard.trainSize() + shard.validationSize(), at});
+  }
+  // Copies, so that what other ranks own is freed with `data`.
+  kept.local = parts.empty() ? Dataset{data.local.x.slice(0, 0, 0).clone(), data.local.y.slice(0, 0, 0).clone()}
+                             : concatenate(parts);
+  return kept;
 }
 
 std::string partitionReport(const FederatedDataset& data) {

@@ -3,6 +3,7 @@
 // test set. A deterministic function of (dataset, partition scheme and parameters, seed).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct FederatedDataset {
   std::vector<ClientShard> clients;
   Dataset server_test;
   std::int64_t num_classes = 0;
+  bool is_validation_view = false;  // made by validationView()
 
   std::int64_t numClients() const { return static_cast<std::int64_t>(clients.size()); }
   Dataset clientTrain(std::int64_t c) const { return local.slice(clients[c].begin, clients[c].train_end); }
@@ -48,6 +50,10 @@ std::uint64_t dataSeed(const Config& config);
 // validation splits pooled as the server test set: what tuning trains and scores on, so that it
 // never reads a test split. Throws pagefl::Error when a client has no validation samples.
 FederatedDataset validationView(const FederatedDataset& data);
+
+// The same federation with only the clients `keep` selects holding their samples (the others'
+// shards are empty): what one rank of a sharded simulation keeps of what it read.
+FederatedDataset keepClients(const FederatedDataset& data, const std::function<bool(std::int64_t)>& keep);
 
 // A per-client table: sizes and label histogram, for `pagefl partition`.
 std::string partitionReport(const FederatedDataset& data);

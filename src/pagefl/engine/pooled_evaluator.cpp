@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "pagefl/core/error.h"
 #include "pagefl/nn/stacked_scoring.h"
 
 namespace pagefl {
@@ -22,7 +23,8 @@ EvalResult PooledServerEvaluator::evaluate(const torch::Tensor& params) {
 }
 
 std::vector<EvalResult> PooledServerEvaluator::evaluateEach(const std::vector<torch::Tensor>& params,
-                                                            std::int64_t samples) {
+                                                            std::int64_t samples,
+                                                            const std::vector<std::int64_t>& stack_keys) {
   const bool subset = samples > 0 && samples < test_.size();
   if (subset && !subsets_.count(samples)) {
     auto rng = streams_.engine(Purpose::ServerScoreSubset);
@@ -31,11 +33,19 @@ std::vector<EvalResult> PooledServerEvaluator::evaluateEach(const std::vector<to
   const Dataset& test = subset ? subsets_.at(samples) : test_;
   std::vector<EvalResult> results(params.size());
   if (stack_uploads_) {
-    // Stacks of a fixed size, whatever the worker count, so results do not depend on it.
+    // Stacks of at most a fixed size, cut where the key changes, whatever the worker count, so
+    // results depend on neither.
     constexpr std::int64_t kStack = 16;
+    if (!stack_keys.empty() && stack_keys.size() != params.size())
+      throw Error("{} stack keys for {} models", stack_keys.size(), params.size());
     const auto count = static_cast<std::int64_t>(params.size());
-    pool_.forEach((count + kStack - 1) / kStack, [&](std::int64_t s, FlatModel& model) {
-      const std::int64_t begin = s * kStack, end = std::min(count, begin + kStack);
+    std::vector<std::int64_t> starts;
+    for (std::int64_t i = 0; i < count; ++i)
+      if (starts.empty() || i - starts.back() == kStack || (!stack_keys.empty() && stack_keys[i] != stack_keys[i - 1]))
+        starts.push_back(i);
+    starts.push_back(count);
+    pool_.forEach(static_cast<std::int64_t>(starts.size()) - 1, [&](std::int64_t s, FlatModel& model) {
+      const std::int64_t begin = starts[s], end = starts[s + 1];
       const std::vector<torch::Tensor> stack(params.begin() + begin, params.begin() + end);
       const std::vector<EvalResult> scored = evaluateStacked(model.layout(), stack, test, batch_size_);
       std::copy(scored.begin(), scored.end(), results.begin() + begin);

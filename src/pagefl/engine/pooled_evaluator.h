@@ -21,7 +21,8 @@ class PooledServerEvaluator final : public ServerEvaluator {
       : pool_(pool), test_(test), batch_size_(batch_size), streams_(streams), stack_uploads_(stack_uploads) {}
 
   EvalResult evaluate(const torch::Tensor& params) override;
-  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params, std::int64_t samples) override;
+  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params, std::int64_t samples,
+                                       const std::vector<std::int64_t>& stack_keys) override;
 
  private:
   WorkerPool& pool_;

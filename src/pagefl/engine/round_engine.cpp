@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include "pagefl/core/error.h"
 #include "pagefl/core/runtime.h"
@@ -52,7 +53,10 @@ class RoundIntake final : public UpdateIntake {
     for (RunObserver* observer : observers_) observer->onUpdateRefused(record_.round, record_.rejected.back());
   }
 
+  void aggregated(Metrics server_metrics) override { aggregated_metrics = std::move(server_metrics); }
+
   std::vector<ClientUpdate> kept;
+  std::optional<Metrics> aggregated_metrics;
 
  private:
   RoundRecord& record_;
@@ -153,7 +157,10 @@ RoundOutcome RoundEngine::runRound(std::int64_t round, const std::vector<std::in
     throw Error("round {}: every client's update was rejected ({}); the run cannot continue", round,
                 record.rejected.empty() ? "none arrived" : record.rejected.front().reason);
 
-  record.server_metrics = fold ? fold->finish() : server_.aggregate(round, intake.kept, scores);
+  if (intake.aggregated_metrics)
+    record.server_metrics = std::move(*intake.aggregated_metrics);
+  else
+    record.server_metrics = fold ? fold->finish() : server_.aggregate(round, intake.kept, scores);
   if (record.evaluated) {
     auto cached = server_.globalOnServer();
     record.global_on_server = cached ? *cached : evaluator_.evaluate(server_.global());

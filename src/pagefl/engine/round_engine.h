@@ -41,6 +41,10 @@ class UpdateIntake {
   virtual UploadScoreCache* uploadScores() = 0;
   virtual void accept(ClientUpdate update, std::int64_t train_size, std::int64_t test_size) = 0;
   virtual void refuse(std::int64_t client, std::string reason) = 0;
+  // A reach that aggregated the round itself (a sharded simulation: accepted updates then carry no
+  // parameters; their sum was made where they were trained) hands over the server's metrics here,
+  // and the engine neither folds nor aggregates.
+  virtual void aggregated(Metrics server_metrics) = 0;
 };
 
 enum class RoundOutcome { Collected, RunAgain, Stop };

@@ -24,9 +24,11 @@ class UploadScoreCache final : public ServerEvaluator {
 
   // Whole-set scores of remembered tensors come from the cache; the rest in one call to the inner
   // evaluator.
-  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params, std::int64_t samples) override {
+  std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params, std::int64_t samples,
+                                       const std::vector<std::int64_t>& stack_keys) override {
     std::vector<EvalResult> results(params.size());
     std::vector<torch::Tensor> missing;
+    std::vector<std::int64_t> missing_keys;
     std::vector<std::size_t> missing_at;
     for (std::size_t i = 0; i < params.size(); ++i) {
       auto hit = samples == 0 ? known_.find(params[i].unsafeGetTensorImpl()) : known_.end();
@@ -35,10 +37,11 @@ class UploadScoreCache final : public ServerEvaluator {
       } else {
         missing.push_back(params[i]);
         missing_at.push_back(i);
+        if (!stack_keys.empty()) missing_keys.push_back(stack_keys[i]);
       }
     }
     if (!missing.empty()) {
-      const std::vector<EvalResult> scored = inner_.evaluateEach(missing, samples);
+      const std::vector<EvalResult> scored = inner_.evaluateEach(missing, samples, missing_keys);
       for (std::size_t j = 0; j < missing_at.size(); ++j) results[missing_at[j]] = scored[j];
     }
     return results;

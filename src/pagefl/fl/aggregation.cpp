@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
 
 #include "pagefl/core/error.h"
 
@@ -27,6 +28,55 @@ torch::Tensor WeightedSum::average() const {
   if (!sum_.defined()) throw Error("cannot aggregate zero models");
   if (total_ <= 0) throw Error("aggregation weights sum to zero");
   return (sum_ / total_).to(torch::kFloat32);
+}
+
+void WeightedSum::merge(const WeightedSum& other) {
+  if (other.empty()) return;
+  if (empty()) {
+    sum_ = other.sum_.clone();
+  } else {
+    if (other.sum_.numel() != sum_.numel())
+      throw Error("cannot aggregate models of {} and {} parameters", sum_.numel(), other.sum_.numel());
+    sum_.add_(other.sum_);
+  }
+  total_ += other.total_;
+}
+
+WeightedSum WeightedSum::fromParts(torch::Tensor sum, double total_weight) {
+  if (!(total_weight >= 0)) throw Error("a partial aggregation weight {} is negative or not a number", total_weight);
+  WeightedSum partial;
+  if (sum.defined()) partial.sum_ = sum.to(torch::kFloat64).contiguous();
+  partial.total_ = total_weight;
+  return partial;
+}
+
+void BlockedSum::enter(std::int64_t block) {
+  if (block < open_block_)
+    throw Error("aggregation block {} arrived after block {} (clients must come in ascending order)", block,
+                open_block_);
+  if (block == open_block_) return;
+  total_.merge(open_);
+  open_ = WeightedSum();
+  open_block_ = block;
+}
+
+void BlockedSum::add(std::int64_t client, const torch::Tensor& params, double weight) {
+  if (!params.defined()) return;
+  enter(aggregationBlockOf(client));
+  open_.add(params, weight);
+}
+
+void BlockedSum::addBlock(std::int64_t block, const WeightedSum& partial) {
+  enter(block);
+  if (!open_.empty()) throw Error("aggregation block {} was summed twice", block);
+  open_.merge(partial);
+}
+
+torch::Tensor BlockedSum::average() {
+  total_.merge(open_);
+  open_ = WeightedSum();
+  open_block_ = std::numeric_limits<std::int64_t>::max();
+  return total_.average();
 }
 
 torch::Tensor weightedAverage(const std::vector<torch::Tensor>& params, const std::vector<double>& weights) {

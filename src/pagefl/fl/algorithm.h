@@ -37,7 +37,12 @@ class ServerEvaluator {
   virtual EvalResult evaluate(const torch::Tensor& params) = 0;
   // Each model on the server test set, or on a class-stratified subset of `samples` of it fixed by
   // the run's seed (0, or at least the set's size: all of it).
-  virtual std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params, std::int64_t samples) = 0;
+  // Models of different `stack_keys` (one per model: its client's aggregation block) are never
+  // scored in one stack of small models, so that a model's score does not depend on which others
+  // share the call (the single process and each rank of a sharded simulation pass different
+  // lists). Empty: one key for all.
+  virtual std::vector<EvalResult> evaluateEach(const std::vector<torch::Tensor>& params, std::int64_t samples,
+                                               const std::vector<std::int64_t>& stack_keys) = 0;
 };
 
 // Folds a round's updates into the global model one at a time, in client-id order, for
@@ -49,6 +54,35 @@ class UpdateFold {
   virtual void add(const ClientUpdate& update) = 0;
   // Sets the new global model; returns server-side metrics, as aggregate() does.
   virtual Metrics finish() = 0;
+};
+
+class BlockedSum;
+
+// What the server rank of a sharded simulation knows of an upload that stays where it was
+// trained: enough to weigh it (sim/sharding.h).
+struct UploadFacts {
+  std::int64_t client = -1;
+  std::int64_t num_samples = 0;
+  bool has_params = false;
+  Metrics metrics;
+  std::optional<EvalResult> score;  // on the server test set, when the aggregation scores uploads
+};
+
+// An aggregation that is a weighted sum of the uploads' parameters, with weights chosen from
+// what is known of every upload, split in three so that the uploads need not travel: weigh() sees
+// each upload's facts, the processes holding the uploads add them up in aggregation blocks
+// (fl/aggregation.h), and finish() takes the merged sum. aggregate() must give the same result.
+class WeightedAggregation {
+ public:
+  virtual ~WeightedAggregation() = default;
+  // The samples of the server test set each upload is scored on for weigh() (0: all of it), or
+  // nullopt when weigh() needs no score.
+  virtual std::optional<std::int64_t> uploadScoreSamples() const = 0;
+  // One weight per upload, in the order given (client-id order).
+  virtual std::vector<double> weigh(std::int64_t round, const std::vector<UploadFacts>& uploads) = 0;
+  // Sets the new global model from the weighted sum of the uploads with parameters; returns the
+  // server-side metrics, as aggregate() does.
+  virtual Metrics finish(std::int64_t round, BlockedSum& sum, ServerEvaluator& evaluator) = 0;
 };
 
 class ServerAlgorithm {
@@ -65,6 +99,9 @@ class ServerAlgorithm {
   // A fold that gives the same global model as aggregate(), or null when the algorithm needs
   // every update at once (PAGE's agent weighs them all together).
   virtual std::unique_ptr<UpdateFold> beginFold(std::int64_t /*round*/) { return nullptr; }
+  // This half's aggregation as a weighted sum, or null when it needs the uploads themselves (a
+  // robust rule, SCAFFOLD's control variates): what a sharded simulation runs.
+  virtual WeightedAggregation* weightedAggregation() { return nullptr; }
   const torch::Tensor& global() const { return global_; }
   // Whether every upload must carry the model's parameters (local-only training uploads none).
   virtual bool expectsModels() const { return true; }

@@ -31,12 +31,16 @@ std::optional<std::string> refusalOf(const ClientUpdate& update, std::int64_t mo
 void scorePersonalOnServer(std::vector<ClientUpdate*>& updates, ServerEvaluator& evaluator, UploadScoreCache* uploads,
                            bool keep_personal) {
   std::vector<torch::Tensor> models;
+  std::vector<std::int64_t> blocks;
   std::vector<ClientUpdate*> owners;
   for (ClientUpdate* update : updates) {
     const torch::Tensor& personal = update->personal.defined() ? update->personal : update->params;
-    if (personal.defined()) models.push_back(personal), owners.push_back(update);
+    if (!personal.defined()) continue;
+    models.push_back(personal);
+    blocks.push_back(aggregationBlockOf(update->client));
+    owners.push_back(update);
   }
-  auto results = evaluator.evaluateEach(models, 0);
+  auto results = evaluator.evaluateEach(models, 0, blocks);
   for (std::size_t i = 0; i < owners.size(); ++i) {
     streams::record(owners[i]->metrics, streams::kPersonalOnServer, results[i]);
     if (uploads && !owners[i]->personal.defined()) uploads->remember(owners[i]->params, results[i]);
@@ -140,34 +144,46 @@ std::vector<ClientUpdate> InProcessClients::train(const ServerMessage& message,
   return updates;
 }
 
+std::vector<CheckedUpdate> InProcessClients::trainChecked(const ServerMessage& message,
+                                                          const std::vector<std::int64_t>& clients,
+                                                          UploadScoreCache* uploads) {
+  const std::int64_t model_size = pool_.replica(0).layout().size();
+  std::vector<ClientUpdate> updates = train(message, clients);
+  if (!config_.attack.clients.empty())
+    for (ClientUpdate& update : updates)
+      if (isAttacker(config_.attack, update.client)) poisonUpload(update, message.global, config_.attack, streams_);
+  std::vector<CheckedUpdate> checked(updates.size());
+  std::vector<ClientUpdate*> sound;
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    if (auto defect = refusalOf(updates[i], model_size, expects_models_, message.global, config_.robust)) {
+      spdlog::warn("round {}: rejected the update of client {}: {}", message.round, updates[i].client, *defect);
+      checked[i].refusal = *defect;
+      checked[i].update.client = updates[i].client;
+    } else {
+      checked[i].update = std::move(updates[i]);
+      sound.push_back(&checked[i].update);
+    }
+  }
+  if (message.wants_personal) scorePersonalOnServer(sound, evaluator_, uploads, message.export_personal);
+  store_.enforceBudget();  // between chunks no task holds a client's state
+  return checked;
+}
+
 RoundOutcome InProcessClients::collect(const ServerMessage& message, const std::vector<std::int64_t>& participants,
                                        UpdateIntake& intake, std::string& /*why*/) {
-  const std::int64_t model_size = pool_.replica(0).layout().size();
   const auto count = static_cast<std::int64_t>(participants.size());
   const std::int64_t chunk = std::min(intake.chunkSize(), std::max<std::int64_t>(count, 1));
   for (std::int64_t begin = 0; begin < count; begin += chunk) {
     const std::int64_t size = std::min(chunk, count - begin);
-    std::vector<ClientUpdate> updates =
-        train(message, {participants.begin() + begin, participants.begin() + begin + size});
-    if (!config_.attack.clients.empty())
-      for (ClientUpdate& update : updates)
-        if (isAttacker(config_.attack, update.client)) poisonUpload(update, message.global, config_.attack, streams_);
-    std::vector<ClientUpdate*> sound;
-    for (ClientUpdate& update : updates) {
-      if (auto defect = refusalOf(update, model_size, expects_models_, message.global, config_.robust)) {
-        spdlog::warn("round {}: rejected the update of client {}: {}", message.round, update.client, *defect);
-        intake.refuse(update.client, *defect);
-      } else {
-        sound.push_back(&update);
-      }
+    std::vector<CheckedUpdate> checked = trainChecked(
+        message, {participants.begin() + begin, participants.begin() + begin + size}, intake.uploadScores());
+    for (CheckedUpdate& one : checked)
+      if (!one.refusal.empty()) intake.refuse(one.update.client, one.refusal);
+    for (CheckedUpdate& one : checked) {
+      if (!one.refusal.empty()) continue;
+      const ClientShard& shard = data_.clients[one.update.client];
+      intake.accept(std::move(one.update), shard.trainSize(), shard.testSize());
     }
-    if (message.wants_personal)
-      scorePersonalOnServer(sound, evaluator_, intake.uploadScores(), message.export_personal);
-    for (ClientUpdate* update : sound) {
-      const ClientShard& shard = data_.clients[update->client];
-      intake.accept(std::move(*update), shard.trainSize(), shard.testSize());
-    }
-    store_.enforceBudget();  // between chunks no task holds a client's state
   }
   return RoundOutcome::Collected;
 }

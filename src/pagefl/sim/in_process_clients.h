@@ -30,6 +30,12 @@ struct ClientRoster {
 
 ClientRoster buildRoster(const FederatedDataset& data, const Config& config);
 
+// A client's update as a server would take it on arrival: sound (refusal empty) or refused.
+struct CheckedUpdate {
+  ClientUpdate update;
+  std::string refusal;
+};
+
 class InProcessClients final : public ClientReach {
  public:
   // `stacked`: the client half to train stacked (sim/stacked_clients.h), or null.
@@ -41,6 +47,13 @@ class InProcessClients final : public ClientReach {
   RoundOutcome collect(const ServerMessage& message, const std::vector<std::int64_t>& participants,
                        UpdateIntake& intake, std::string& why) override;
   void complete(RoundRecord& record, const torch::Tensor& global) override;
+
+  // Trains `clients` (ascending) and checks each upload as collect() does: attackers rewrite
+  // theirs, unsound ones are refused, P->S is scored when asked (the uploads' scores remembered in
+  // `uploads` when given). In client order. A sharded simulation's ranks train theirs with it.
+  const FederatedDataset& data() const { return data_; }
+  std::vector<CheckedUpdate> trainChecked(const ServerMessage& message, const std::vector<std::int64_t>& clients,
+                                          UploadScoreCache* uploads);
 
  private:
   std::vector<ClientUpdate> train(const ServerMessage& message, const std::vector<std::int64_t>& clients);

@@ -14,7 +14,9 @@ namespace {
 class FedAvgFold final : public UpdateFold {
  public:
   explicit FedAvgFold(torch::Tensor& global) : global_(global) {}
-  void add(const ClientUpdate& update) override { sum_.addUpload(update); }
+  void add(const ClientUpdate& update) override {
+    sum_.add(update.client, update.params, static_cast<double>(update.num_samples));
+  }
   Metrics finish() override {
     if (!sum_.empty()) global_ = sum_.average();
     return {};
@@ -22,7 +24,7 @@ class FedAvgFold final : public UpdateFold {
 
  private:
   torch::Tensor& global_;
-  WeightedSum sum_;
+  BlockedSum sum_;
 };
 
 // FedAvg's weights (sample counts) under a robust rule: the uploads are kept until the round ends.
@@ -58,6 +60,19 @@ Metrics FedAvgServer::aggregate(std::int64_t round, const std::vector<ClientUpda
 std::unique_ptr<UpdateFold> FedAvgServer::beginFold(std::int64_t) {
   if (robustAtAggregation(robust_)) return std::make_unique<RobustFold>(global_, robust_);
   return std::make_unique<FedAvgFold>(global_);
+}
+
+WeightedAggregation* FedAvgServer::weightedAggregation() { return robustAtAggregation(robust_) ? nullptr : this; }
+
+std::vector<double> FedAvgServer::weigh(std::int64_t, const std::vector<UploadFacts>& uploads) {
+  std::vector<double> weights;
+  for (const UploadFacts& upload : uploads) weights.push_back(static_cast<double>(upload.num_samples));
+  return weights;
+}
+
+Metrics FedAvgServer::finish(std::int64_t, BlockedSum& sum, ServerEvaluator&) {
+  if (!sum.empty()) global_ = sum.average();  // the same sum FedAvgFold adds up
+  return {};
 }
 
 LocalSgdJob FedAvgClient::prepare(const ServerMessage& message, ClientContext& context) const {

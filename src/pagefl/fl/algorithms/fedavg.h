@@ -21,12 +21,17 @@ struct FedProxSettings {
 
 // With a robust rule or clipping ([robust]), the fold keeps the round's uploads until it
 // finishes, since those need every update at once.
-class FedAvgServer : public ServerAlgorithm {
+class FedAvgServer : public ServerAlgorithm, public WeightedAggregation {
  public:
   explicit FedAvgServer(RobustConfig robust = {}) : robust_(std::move(robust)) {}
   // Rounds without any upload (e.g. local-only training) leave the global model unchanged.
   Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) override;
   std::unique_ptr<UpdateFold> beginFold(std::int64_t round) override;
+  // Sample counts as weights; none under a robust rule, which needs the uploads themselves.
+  WeightedAggregation* weightedAggregation() override;
+  std::optional<std::int64_t> uploadScoreSamples() const override { return std::nullopt; }
+  std::vector<double> weigh(std::int64_t round, const std::vector<UploadFacts>& uploads) override;
+  Metrics finish(std::int64_t round, BlockedSum& sum, ServerEvaluator& evaluator) override;
 
  private:
   RobustConfig robust_;

@@ -273,12 +273,12 @@ namespace {
 
 // The clients' mean local term 1 / (P->L loss + delta), trained this round from the global model
 // they received; nullopt when no update reports a usable P->L loss.
-std::optional<double> meanLocalTerm(const std::vector<ClientUpdate>& updates, const PageConfig& config) {
+std::optional<double> meanLocalTerm(const std::vector<const Metrics*>& updates, const PageConfig& config) {
   double total = 0;
   std::int64_t count = 0;
-  for (const ClientUpdate& update : updates) {
-    const auto loss = update.metrics.find(streams::lossKey(streams::kPersonalOnLocal));
-    if (loss == update.metrics.end()) continue;
+  for (const Metrics* metrics : updates) {
+    const auto loss = metrics->find(streams::lossKey(streams::kPersonalOnLocal));
+    if (loss == metrics->end()) continue;
     if (const std::optional<double> term = lossTerm(loss->second, config)) total += *term, ++count;
   }
   if (count == 0) return std::nullopt;
@@ -291,7 +291,9 @@ Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate
                               ServerEvaluator& evaluator) {
   std::vector<torch::Tensor> params;
   std::vector<std::int64_t> clients;
+  std::vector<const Metrics*> metrics;
   for (const ClientUpdate& update : updates) {
+    metrics.push_back(&update.metrics);
     if (!update.params.defined()) continue;
     params.push_back(update.params);
     clients.push_back(update.client);
@@ -300,64 +302,109 @@ Metrics PageServer::aggregate(std::int64_t round, const std::vector<ClientUpdate
   if (params.empty()) return {};
   // Clipped before they are scored, so that the agent weighs the models that are averaged.
   const std::int64_t clipped = clipToMedianNorm(params, global_, robust_);
+  std::vector<std::int64_t> blocks;
+  for (std::int64_t client : clients) blocks.push_back(aggregationBlockOf(client));
+  const std::vector<double> weights =
+      chooseWeights(round, clients, evaluator.evaluateEach(params, config_.server_score_samples, blocks), metrics);
+  if (robustAtAggregation(robust_)) {
+    global_ = robustCombine(params, weights, robust_);
+  } else {
+    BlockedSum sum;  // as a sharded simulation adds it up (finish())
+    for (std::size_t i = 0; i < params.size(); ++i) sum.add(clients[i], params[i], weights[i]);
+    global_ = sum.average();
+  }
+  return closeRound(evaluator, clipped);
+}
 
+std::vector<double> PageServer::weigh(std::int64_t round, const std::vector<UploadFacts>& uploads) {
+  std::vector<std::int64_t> clients;
+  std::vector<EvalResult> scores;
+  std::vector<const Metrics*> metrics;
+  for (const UploadFacts& upload : uploads) {
+    metrics.push_back(&upload.metrics);
+    if (!upload.has_params) continue;
+    if (!upload.score) throw Error("round {}: client {}'s upload reached PAGE's server unscored", round, upload.client);
+    clients.push_back(upload.client);
+    scores.push_back(*upload.score);
+  }
+  global_on_server_.reset();
+  if (clients.empty()) return std::vector<double>(uploads.size(), 0.0);
+  const std::vector<double> chosen = chooseWeights(round, clients, scores, metrics);
+  std::vector<double> weights;
+  std::size_t next = 0;
+  for (const UploadFacts& upload : uploads) weights.push_back(upload.has_params ? chosen[next++] : 0.0);
+  return weights;
+}
+
+Metrics PageServer::finish(std::int64_t, BlockedSum& sum, ServerEvaluator& evaluator) {
+  if (sum.empty()) return {};
+  global_ = sum.average();
+  return closeRound(evaluator, 0);
+}
+
+std::vector<double> PageServer::chooseWeights(std::int64_t round, const std::vector<std::int64_t>& clients,
+                                              const std::vector<EvalResult>& uploaded,
+                                              const std::vector<const Metrics*>& updates) {
   // State: every uploaded model's accuracy on the server test set; absent clients keep theirs.
-  const std::vector<EvalResult> uploaded = evaluator.evaluateEach(params, config_.server_score_samples);
   for (std::size_t i = 0; i < clients.size(); ++i) {
     last_accuracy_[clients[i]] = uploaded[i].accuracy();
     last_loss_[clients[i]] = uploaded[i].loss();
     last_scored_round_[clients[i]] = round;
   }
-  torch::Tensor observed = last_accuracy_.clone();
+  OpenRound open{
+      round, last_accuracy_.clone(), {}, {}, {}, streams_.engine(Purpose::AgentNoise, round, kServer), clients, {}};
 
   // Unlagged, the previous round's transition is complete now (with page.balance, by the clients'
   // term for the model it built, reported in this round's updates); lagged, the previous
   // observation is the state this round acts on.
-  std::optional<double> stored_reward;
   if (pending_) {
     const std::optional<double> local = meanLocalTerm(updates, config_);
     if (pending_->local_exponent == 0 || local) {
-      stored_reward = pending_->reward * std::pow(local.value_or(1), pending_->local_exponent);
-      agent_->remember(pending_->state, pending_->action, *stored_reward, observed);
+      open.stored_reward = pending_->reward * std::pow(local.value_or(1), pending_->local_exponent);
+      agent_->remember(pending_->state, pending_->action, *open.stored_reward, open.observed);
     }
   }
-  const torch::Tensor acting_on =
-      config_.faithful_lag && previous_observation_.defined() ? previous_observation_ : observed;
+  open.acting_on = config_.faithful_lag && previous_observation_.defined() ? previous_observation_ : open.observed;
 
-  auto rng = streams_.engine(Purpose::AgentNoise, round, kServer);
   const std::int64_t n = last_accuracy_.numel();
-  torch::Tensor action = agent_->act(
-      acting_on, rng, [n](std::mt19937_64& r) { return serverWarmupAction(n, r); }, config_.server_noise);
-  const std::vector<double> weights = participantWeights(action, clients, config_.adapt_weights);
+  open.action = agent_->act(
+      open.acting_on, open.rng, [n](std::mt19937_64& r) { return serverWarmupAction(n, r); }, config_.server_noise);
+  open.weights = participantWeights(open.action, clients, config_.adapt_weights);
+  open_ = std::move(open);
+  return open_->weights;
+}
 
-  global_ = robustCombine(params, weights, robust_);
+Metrics PageServer::closeRound(ServerEvaluator& evaluator, std::int64_t clipped) {
+  OpenRound open = std::move(*open_);
+  open_.reset();
   global_on_server_ = evaluator.evaluate(global_);
   // s_w / (G->S loss + delta), or with page.balance s_w / (G->S loss + delta)^b now and the
   // clients' mean local term to the power 1 - b next round.
-  const std::optional<double> balance = balanceAt(config_, round);
-  const double reward = serverRewardWeight(config_, round) /
+  const std::optional<double> balance = balanceAt(config_, open.round);
+  const double reward = serverRewardWeight(config_, open.round) /
                         std::pow(global_on_server_->loss() + config_.reward_delta, balance.value_or(1));
   const double local_exponent = balance ? 1 - *balance : 0.0;
 
-  auto processed = ((action + 1) / 2).clamp(0, 1);
-  const torch::Tensor stored = storedAction(action, processed / processed.sum().clamp_min(1e-12), config_);
+  auto processed = ((open.action + 1) / 2).clamp(0, 1);
+  const torch::Tensor stored = storedAction(open.action, processed / processed.sum().clamp_min(1e-12), config_);
   pending_.reset();
   if (config_.faithful_lag) {
     // The published replay: (s_{t-1}, a_t, r_t, s_t).
-    agent_->remember(acting_on, stored, reward, observed);
-    previous_observation_ = observed;
-    stored_reward = reward;
+    agent_->remember(open.acting_on, stored, reward, open.observed);
+    previous_observation_ = open.observed;
+    open.stored_reward = reward;
   } else {
-    pending_ = Transition{observed, stored, reward, local_exponent};
+    pending_ = Transition{open.observed, stored, reward, local_exponent};
   }
-  agent_->update(rng);
+  agent_->update(open.rng);
 
   // The reward known this round: this round's, or with balance the previous round's.
   Metrics metrics;
-  const std::optional<double> logged = balance ? stored_reward : std::optional(reward);
+  const std::optional<double> logged = balance ? open.stored_reward : std::optional(reward);
   if (logged) metrics["server_reward"] = *logged;
   if (clipped > 0) metrics["clipped_updates"] = static_cast<double>(clipped);
-  for (std::size_t i = 0; i < clients.size(); ++i) metrics[fmt::format("weight/{}", clients[i])] = weights[i];
+  for (std::size_t i = 0; i < open.clients.size(); ++i)
+    metrics[fmt::format("weight/{}", open.clients[i])] = open.weights[i];
   return metrics;
 }
 

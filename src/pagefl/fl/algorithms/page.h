@@ -40,9 +40,11 @@
 #pragma once
 
 #include <optional>
+#include <random>
 
 #include "pagefl/fl/algorithm.h"
 #include "pagefl/fl/local_sgd_client.h"
+#include "pagefl/fl/robust_aggregation.h"
 #include "pagefl/rl/ddpg_agent.h"
 
 namespace pagefl::page {
@@ -68,7 +70,7 @@ class AgentClient final : public LocalSgdClient {
   std::int64_t eval_batch_size_;
 };
 
-class PageServer final : public ServerAlgorithm {
+class PageServer final : public ServerAlgorithm, public WeightedAggregation {
  public:
   PageServer(PageConfig config, RngStreams streams, RobustConfig robust = {})
       : config_(std::move(config)), streams_(streams), robust_(std::move(robust)) {}
@@ -79,6 +81,11 @@ class PageServer final : public ServerAlgorithm {
   void reconfigure(const Config& settings) override { config_ = settings.page; }
   Metrics aggregate(std::int64_t round, const std::vector<ClientUpdate>& updates, ServerEvaluator& evaluator) override;
   std::optional<EvalResult> globalOnServer() const override { return global_on_server_; }
+  // The agent's weights from the uploads' scores; none under a robust rule or clipping.
+  WeightedAggregation* weightedAggregation() override { return robustAtAggregation(robust_) ? nullptr : this; }
+  std::optional<std::int64_t> uploadScoreSamples() const override { return config_.server_score_samples; }
+  std::vector<double> weigh(std::int64_t round, const std::vector<UploadFacts>& uploads) override;
+  Metrics finish(std::int64_t round, BlockedSum& sum, ServerEvaluator& evaluator) override;
   NamedTensors saveState() const override;
   void loadState(const NamedTensors& state) override;
 
@@ -93,10 +100,26 @@ class PageServer final : public ServerAlgorithm {
     double local_exponent = 0;
   };
 
+  // A round between its weights and its global model: what closeRound() needs of chooseWeights().
+  struct OpenRound {
+    std::int64_t round = 0;
+    torch::Tensor observed, acting_on, action;
+    std::optional<double> stored_reward;
+    std::mt19937_64 rng;
+    std::vector<std::int64_t> clients;
+    std::vector<double> weights;
+  };
+  // Observes the uploads' scores, completes the last transition, acts: the weights of `clients`.
+  std::vector<double> chooseWeights(std::int64_t round, const std::vector<std::int64_t>& clients,
+                                    const std::vector<EvalResult>& scores, const std::vector<const Metrics*>& updates);
+  // With the new global model in place: scores it, rewards and updates the agent.
+  Metrics closeRound(ServerEvaluator& evaluator, std::int64_t clipped);
+
   PageConfig config_;
   RngStreams streams_;
   RobustConfig robust_;
   std::unique_ptr<rl::DdpgAgent> agent_;
+  std::optional<OpenRound> open_;
   // Per client, of its last upload on the server test set: accuracy (the agent's state), loss and
   // the round it was scored (for page.balance's client reward).
   torch::Tensor last_accuracy_, last_loss_, last_scored_round_;
