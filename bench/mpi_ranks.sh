@@ -27,6 +27,11 @@ run() {  # label ranks config overrides...
 
 echo "| setup | ranks | time per round | moved (server rank's count) |"
 echo "|---|---|---|---|"
+# Each setup: 1, 2 and 4 ranks of one worker, then one process with two workers (the same two
+# cores used by threads instead of ranks).
 for ranks in 1 2 4; do run fedavg-synthetic "$ranks" configs/page-synthetic.toml algorithm.name='"fedavg"'; done
+run fedavg-synthetic-W2 1 configs/page-synthetic.toml algorithm.name='"fedavg"' run.workers=2
 for ranks in 1 2 4; do run page-synthetic "$ranks" configs/page-synthetic.toml; done
+run page-synthetic-W2 1 configs/page-synthetic.toml run.workers=2
 for ranks in 1 2 4; do run fedavg-pilot-cnn "$ranks" configs/pilot-fmnist.toml algorithm.name='"fedavg"'; done
+run fedavg-pilot-cnn-W2 1 configs/pilot-fmnist.toml algorithm.name='"fedavg"' run.workers=2
