@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -393,6 +394,11 @@ int main(int argc, char** argv) {
   reexecWithBetterBlasCore(argv);
 #ifdef PAGEFL_WITH_MPI
   if (pagefl::mpi::launchedByMpirun()) return runSharded(argc, argv);
+#else
+  if (std::getenv("OMPI_COMM_WORLD_SIZE"))
+    spdlog::warn(
+        "this pagefl was built without Open MPI: under mpirun every rank runs the whole command on its "
+        "own; install libopenmpi-dev (scripts/setup.sh) and rebuild to shard one simulation over ranks");
 #endif
   return runCommand(argc, argv);
 }
