@@ -11,6 +11,7 @@
 
 #include "pagefl/core/error.h"
 #include "pagefl/engine/upload_score_cache.h"
+#include "pagefl/fl/robust_aggregation.h"
 #include "pagefl/mpi/shard_messages.h"
 #include "pagefl/sim/local_simulation.h"
 
@@ -22,10 +23,10 @@ constexpr int kBlockTag = 2;
 // Participants a rank trains at once (as the engine's fold chunks): enough to keep its workers busy.
 constexpr std::size_t kTrainChunk = 64;
 
-std::vector<std::int64_t> ownedBy(const SimulationShards& shards, int rank, const std::vector<std::int64_t>& clients) {
+std::vector<std::int64_t> ownedBy(const SimulationShards& shards, const std::vector<std::int64_t>& clients) {
   std::vector<std::int64_t> owned;
   for (std::int64_t c : clients)
-    if (aggregationBlockOf(c) % shards.size() == rank) owned.push_back(c);
+    if (shards.owns(c)) owned.push_back(c);
   return owned;
 }
 
@@ -152,7 +153,7 @@ class ShardedReach final : public ClientReach {
 
     const std::int64_t model_size = message.global.numel();
     RankRound mine(local_, evaluator_, aggregation_.uploadScoreSamples());
-    mine.train(message, ownedBy(shards_, 0, participants));
+    mine.train(message, ownedBy(shards_, participants));
     std::vector<std::vector<RankUpload>> from(static_cast<std::size_t>(shards_.size()));
     from[0] = std::move(mine.uploads);
     const std::int64_t limit =
@@ -167,7 +168,7 @@ class ShardedReach final : public ClientReach {
     std::vector<UploadFacts> facts;
     std::vector<std::size_t> next(from.size(), 0);
     for (std::int64_t client : participants) {
-      const auto owner = static_cast<std::size_t>(aggregationBlockOf(client) % shards_.size());
+      const auto owner = static_cast<std::size_t>(shards_.ownerOf(client));
       if (next[owner] >= from[owner].size() || from[owner][next[owner]].facts.client != client)
         throw Error("round {}: rank {} did not report client {} in its turn", message.round, owner, client);
       RankUpload& upload = from[owner][next[owner]++];
@@ -196,7 +197,7 @@ class ShardedReach final : public ClientReach {
         blocks.push_back(aggregationBlockOf(upload.client));
     BlockedSum sum;
     for (std::int64_t block : blocks) {
-      const int owner = static_cast<int>(block % shards_.size());
+      const int owner = shards_.ownerOfBlock(block);
       if (owner == 0) {
         auto partial = mine.nextBlock(by_client);
         if (!partial || partial->first != block)
@@ -226,14 +227,18 @@ class ShardedReach final : public ClientReach {
 std::unique_ptr<ClientReach> MpiShards::startRun(const Config& config, bool validation_view, InProcessClients& local,
                                                  ServerAlgorithm& server, ServerEvaluator& evaluator) {
   WeightedAggregation* aggregation = server.weightedAggregation();
+  if (!aggregation && robustAtAggregation(config.robust))
+    throw Error(
+        "{} under mpirun: the [robust] settings (robust.rule = '{}', or clipping) need every upload itself "
+        "at the server, which a sharded simulation keeps where it was trained; run it in one process "
+        "(without mpirun), or drop those settings",
+        config.algorithm.name, excerpt(config.robust.rule));
   if (!aggregation)
     throw Error(
-        "{} under mpirun: this algorithm{} needs every upload itself at the server, which a sharded "
-        "simulation keeps where it was trained; run it in one process (without mpirun), or choose an "
-        "algorithm whose server takes a weighted sum (fedavg, fedprox, fedavg-ft, ditto, page, ...) "
-        "without [robust] rules or clipping",
-        config.algorithm.name,
-        config.robust.rule != "mean" ? fmt::format(" with robust.rule = '{}'", config.robust.rule) : "");
+        "{} under mpirun: this algorithm's server needs every upload itself, which a sharded simulation "
+        "keeps where it was trained; run it in one process (without mpirun), or choose an algorithm whose "
+        "server takes a weighted sum (fedavg, fedprox, fedavg-ft, ditto, fedala, page, ...)",
+        config.algorithm.name);
   std::string bytes = encodeCommand({Command::Kind::StartRun, toToml(config), validation_view, {}, {}});
   world_.broadcast(bytes);
   in_run_ = true;
@@ -290,7 +295,7 @@ void followRun(const MpiWorld& world, const SimulationShards& shards, const Comm
     if (command.kind != Command::Kind::Round) throw Error("the server rank sent a command out of turn");
     dieWhenTestAsks(world.rank(), command.message.round);
     RankRound mine(local.clients, local.evaluator, aggregation->uploadScoreSamples());
-    mine.train(command.message, ownedBy(shards, world.rank(), command.participants));
+    mine.train(command.message, ownedBy(shards, command.participants));
     world.send(encodeUploads(mine.uploads), 0, kUploadsTag);
     std::string weight_bytes;
     world.broadcast(weight_bytes);

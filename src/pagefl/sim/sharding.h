@@ -21,7 +21,9 @@ class SimulationShards {
   virtual ~SimulationShards() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  bool owns(std::int64_t client) const { return aggregationBlockOf(client) % size() == rank(); }
+  int ownerOfBlock(std::int64_t block) const { return static_cast<int>(block % size()); }
+  int ownerOf(std::int64_t client) const { return ownerOfBlock(aggregationBlockOf(client)); }
+  bool owns(std::int64_t client) const { return ownerOf(client) == rank(); }
 
   // Server rank: starts the run of `config` on every other rank (each reads its clients' data from
   // the config itself: the validation view when tuning) and returns the reach that trains the
