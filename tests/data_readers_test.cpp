@@ -1,4 +1,5 @@
 // IDX, CIFAR binary and LEAF JSON readers: exact on generated files, clear errors otherwise.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -99,6 +100,54 @@ TEST(CifarReader, ReadsRecordsAndRejectsPartialOnes) {
   EXPECT_NE(errorOf([&] { readCifarBinary({dir.file("train.bin")}, CifarVariant::Cifar100); }).find("truncated"),
             std::string::npos);
   EXPECT_NE(errorOf([&] { cifarTrainFiles(dir.path().string(), CifarVariant::Cifar10); }).find("data_batch_1.bin"),
+            std::string::npos);
+}
+
+// What a rank of a sharded simulation reads: chosen samples only, exactly as they are in the whole.
+TEST(IdxReader, ChosenItemsAreTheWholeFilesItemsAndOthersAreRefused) {
+  TempDir dir;
+  for (bool gzip : {false, true}) {
+    const std::string path = dir.file(gzip ? "a.gz" : "a");
+    writeIdx(path, sampleArray(), gzip);
+    const std::vector<std::int64_t> items = {0, 2};
+    IdxArray chosen = readIdx(path, &items);
+    EXPECT_EQ(chosen.dims, (std::vector<std::int64_t>{2, 2, 4}));
+    const std::vector<std::uint8_t> whole = sampleArray().values;
+    std::vector<std::uint8_t> expected(whole.begin(), whole.begin() + 8);
+    expected.insert(expected.end(), whole.begin() + 16, whole.end());
+    EXPECT_EQ(chosen.values, expected);
+    const std::vector<std::int64_t> none;
+    EXPECT_TRUE(readIdx(path, &none).values.empty());
+    EXPECT_EQ(readIdxDims(path), (std::vector<std::int64_t>{3, 2, 4}));
+    const std::vector<std::int64_t> beyond = {1, 3}, descending = {2, 1};
+    EXPECT_NE(errorOf([&] { readIdx(path, &beyond); }).find("item 3 asked for"), std::string::npos);
+    EXPECT_NE(errorOf([&] { readIdx(path, &descending); }).find("ascending"), std::string::npos);
+  }
+  IdxArray cut = sampleArray();
+  cut.values.resize(20);
+  writeIdx(dir.file("cut"), cut, false);
+  const std::vector<std::int64_t> first = {0};
+  EXPECT_NE(errorOf([&] { readIdx(dir.file("cut"), &first); }).find("truncated"), std::string::npos);
+}
+
+TEST(CifarReader, ChosenRecordsAcrossFilesAreTheWholeReadsRecords) {
+  TempDir dir;
+  for (int file = 0; file < 2; ++file) {
+    std::vector<std::uint8_t> bytes;
+    for (int r = 0; r < 3; ++r) {
+      bytes.push_back(static_cast<std::uint8_t>((file * 3 + r) % 10));
+      for (int p = 0; p < 3072; ++p) bytes.push_back(static_cast<std::uint8_t>((p + 17 * (file * 3 + r)) % 256));
+    }
+    writeBytes(dir.file(fmt::format("b{}.bin", file)), bytes);
+  }
+  const std::vector<std::string> files = {dir.file("b0.bin"), dir.file("b1.bin")};
+  const Dataset whole = readCifarBinary(files, CifarVariant::Cifar10);
+  EXPECT_TRUE(torch::equal(readCifarLabels(files, CifarVariant::Cifar10), whole.y));
+  const std::vector<std::int64_t> rows = {1, 3, 5};
+  EXPECT_TRUE(torch::equal(readCifarImages(files, CifarVariant::Cifar10, &rows),
+                           whole.x.index_select(0, torch::tensor(rows, torch::kInt64))));
+  const std::vector<std::int64_t> beyond = {6};
+  EXPECT_NE(errorOf([&] { readCifarImages(files, CifarVariant::Cifar10, &beyond); }).find("record 6 asked for"),
             std::string::npos);
 }
 

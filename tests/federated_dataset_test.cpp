@@ -1,11 +1,13 @@
 // Building federated datasets from configs: splits, determinism, natural sources, exports.
+#include "pagefl/data/federated_dataset.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
-#include "pagefl/data/federated_dataset.h"
+#include "pagefl/data/sample_pool.h"
 #include "test_support.h"
 
 namespace pagefl {
@@ -74,6 +76,61 @@ TEST(FederatedDataset, ExportedLeafPartitionRunsAsTheSameData) {
   EXPECT_TRUE(torch::equal(again.local.y, original.local.y));
   EXPECT_TRUE(torch::equal(again.server_test.x, original.server_test.x));
   for (int c = 0; c < 3; ++c) EXPECT_EQ(again.clients[c].trainSize(), original.clients[c].trainSize());
+}
+
+// What each rank of a sharded simulation holds: its clients' samples exactly as a whole read has
+// them, every client's label counts and validation split, nothing else.
+TEST(FederatedDataset, ASelectionReadsItsClientsAsTheWholeReadHasThemAndOnlyThose) {
+  TempDir dir;
+  testing::writeMnistLikeDataset(dir.file("mnist"), 400, 40, /*gzip=*/true);
+  for (const char* subset : {"0", "300"}) {
+    const Config config =
+        mnistLike(dir, {"partition.num_clients=7", "partition.scheme=dirichlet", "partition.alpha=0.5",
+                        "partition.validation_fraction=0.25", std::string("data.train_subset=") + subset});
+    const FederatedDataset whole = buildFederatedDataset(config);
+    const ClientSelection odd{[](std::int64_t c) { return c % 2 == 1; }};
+    const FederatedDataset part = buildFederatedDataset(config, odd);
+    ASSERT_EQ(part.numClients(), whole.numClients());
+    EXPECT_TRUE(torch::equal(part.server_test.x, whole.server_test.x));
+    std::int64_t held = 0;
+    for (std::int64_t c = 0; c < whole.numClients(); ++c) {
+      const ClientShard &mine = part.clients[c], &all = whole.clients[c];
+      EXPECT_EQ(mine.train_label_counts, all.train_label_counts) << "client " << c;
+      EXPECT_EQ(mine.samples_read, odd.readsClient(c));
+      EXPECT_TRUE(torch::equal(part.clientValidation(c).x, whole.clientValidation(c).x)) << "client " << c;
+      if (mine.samples_read) {
+        EXPECT_TRUE(torch::equal(part.clientTrain(c).x, whole.clientTrain(c).x)) << "client " << c;
+        EXPECT_TRUE(torch::equal(part.clientTest(c).y, whole.clientTest(c).y)) << "client " << c;
+        held += all.end - all.begin;
+      } else {
+        EXPECT_EQ(mine.trainSize(), 0);
+        EXPECT_EQ(mine.testSize(), 0);
+        held += all.validationSize();
+      }
+    }
+    EXPECT_EQ(part.local.size(), held);
+    // Tuning's view pools every client's validation split on every rank.
+    EXPECT_TRUE(torch::equal(validationView(part).server_test.x, validationView(whole).server_test.x));
+  }
+  const FederatedDataset counts_only =
+      buildFederatedDataset(mnistLike(dir, {"partition.num_clients=4"}), {[](std::int64_t) { return false; }});
+  EXPECT_EQ(counts_only.local.size(), 0);
+  EXPECT_EQ(counts_only.clients[2].train_label_counts.size(), 10u);
+}
+
+TEST(SamplePool, ASubsetReadsTheSourceRowsItStandsFor) {
+  std::vector<std::vector<std::int64_t>> asked;
+  const SamplePool pool(torch::arange(10, 20, torch::kInt64), [&](const std::vector<std::int64_t>& rows) {
+    asked.push_back(rows);
+    return torch::tensor(rows, torch::kFloat32).unsqueeze(1);
+  });
+  const SamplePool picked =
+      pool.subset(torch::tensor({1, 4, 6, 9}, torch::kInt64)).subset(torch::tensor({0, 2, 3}, torch::kInt64));
+  EXPECT_TRUE(torch::equal(picked.labels(), torch::tensor({11, 16, 19}, torch::kInt64)));
+  const Dataset read = picked.read({1, 2});
+  EXPECT_EQ(asked, (std::vector<std::vector<std::int64_t>>{{6, 9}}));
+  EXPECT_TRUE(torch::equal(read.x.squeeze(1), torch::tensor({6.0f, 9.0f})));
+  EXPECT_TRUE(torch::equal(read.y, torch::tensor({16, 19}, torch::kInt64)));
 }
 
 TEST(FederatedDataset, MissingDataNamesThePathToFix) {

@@ -68,6 +68,38 @@ TEST_P(ShardedSimulation, TwoAndThreeRanksWriteTheSingleProcessMetricsByteForByt
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, ShardedSimulation, ::testing::Values("fedavg", "ditto", "page"));
 
+// Image files: each rank reads the samples of its own clients (the server rank also those held
+// out as new sites), here over TCP from a hostfile, as ranks on different hosts would talk.
+TEST(ShardedSimulation, RanksReadOnlyTheirClientsImagesAndStillMatchOneProcessOverTcp) {
+  TempDir dir;
+  testing::writeMnistLikeDataset(dir.file("mnist"), 1200, 100, /*gzip=*/true);
+  std::ofstream(dir.file("hosts")) << "localhost slots=4\n";
+  const std::string setup = "data.source=mnist data.path=" + dir.file("mnist") +
+                            " partition.num_clients=40 partition.scheme=dirichlet partition.alpha=0.5 model.name=mlp "
+                            "model.hidden=[16] train.batch_size=16 run.rounds=3 algorithm.participation=0.5 "
+                            "eval.new_clients=0.1 run.progress=false algorithm.name=fedavg";
+  const RunFiles alone = runPagefl(dir, "", setup + " run.workers=2", "alone");
+  ASSERT_EQ(alone.status, 0) << alone.output;
+  const RunFiles two =
+      runPagefl(dir, kMpirun + " --hostfile " + dir.file("hosts") + " --mca pml ob1 --mca btl tcp,self -np 2",
+                setup + " run.workers=1", "two");
+  ASSERT_EQ(two.status, 0) << two.output;
+  EXPECT_EQ(two.rounds, alone.rounds);
+  EXPECT_EQ(two.clients, alone.clients);
+  EXPECT_NE(alone.output.find("1200 local samples,"), std::string::npos) << alone.output;
+  // Rank 0 owns blocks 0 and 2 (clients 0-15 and 32-39) and reads the held-out sites too; rank 1
+  // owns block 1 (clients 16-31): neither reads all 1200 samples.
+  for (const std::string& line : {std::string("local samples read by this rank"), std::string("rank 1: ")}) {
+    const auto at = two.output.find(line);
+    ASSERT_NE(at, std::string::npos) << two.output;
+    const std::string before = two.output.substr(0, at);
+    const std::string count =
+        line.rfind("rank", 0) == 0 ? two.output.substr(at + line.size(), 6) : before.substr(before.rfind(", ") + 2);
+    EXPECT_LT(std::stoll(count), 1200) << line << ": " << count;
+    EXPECT_GT(std::stoll(count), 0) << line << ": " << count;
+  }
+}
+
 TEST(ShardedSimulation, AKilledRankEndsTheJobWithAMessageAndNoFinishedRunDirectory) {
   TempDir dir;
   const auto started = std::chrono::steady_clock::now();

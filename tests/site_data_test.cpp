@@ -24,8 +24,8 @@ TEST(SiteData, IdxFilesArePreparedAsTheSimulatorPreparesThem) {
   ASSERT_TRUE(site.raw_images);
   Config config = parseConfig("", {"data.source=mnist", "data.path=" + dir.path().string()});
   SourceData simulated = loadSource(config, RngStreams(1));
-  EXPECT_TRUE(torch::equal(standardiseImages(site.train, "mnist").x, simulated.pool.x));
-  EXPECT_TRUE(torch::equal(site.train.y, simulated.pool.y));
+  EXPECT_TRUE(torch::equal(standardiseImages(site.train, "mnist").x, simulated.pool.readAll().x));
+  EXPECT_TRUE(torch::equal(site.train.y, simulated.pool.labels()));
   EXPECT_TRUE(torch::equal(standardiseImages(site.test, "mnist").x, simulated.server_test.x));
   EXPECT_NE(errorOf([&] { standardiseImages(site.train, "cifar10"); }).find("have 3 channel(s)"), std::string::npos);
 }

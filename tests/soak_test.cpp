@@ -89,7 +89,14 @@ TEST(Soak, AChaoticDeploymentLosesNothingAndAppliesNothingRefused) {
   std::mt19937 chaos(2026);
   int generation = 0, site_kills = 0;
   std::size_t server_kills = 0;
-  auto server = std::make_unique<Process>(serverArgs(federation, overrides), dir.file("server-0.log"));
+  // Each server process is held after the round following its planned kill, so that it cannot
+  // finish the run before the kill lands, however fast the rounds go; the kill itself still falls
+  // at a random moment of that round.
+  auto holdFor = [&](std::size_t kill) -> std::vector<std::string> {
+    if (kill >= plan.server_kills_after.size()) return {};
+    return {fmt::format("PAGEFL_TEST_HOLD_AFTER_ROUND={}", plan.server_kills_after[kill] + 1)};
+  };
+  auto server = std::make_unique<Process>(serverArgs(federation, overrides), dir.file("server-0.log"), holdFor(0));
   const auto give_up = std::chrono::steady_clock::now() + seconds(60 + 20 * plan.rounds);
   int exit_code = -1;
   while (std::chrono::steady_clock::now() < give_up) {
@@ -101,7 +108,7 @@ TEST(Soak, AChaoticDeploymentLosesNothingAndAppliesNothingRefused) {
       ++server_kills;
       std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<>(0, 1500)(chaos)));
       server = std::make_unique<Process>(serverArgs(federation, resume),
-                                         dir.file(fmt::format("server-{}.log", server_kills)));
+                                         dir.file(fmt::format("server-{}.log", server_kills)), holdFor(server_kills));
     }
     // No site is killed near the end: a site restarted after the server has gone would wait for it.
     if (site_kills < plan.site_kills && done < plan.rounds - 3) {

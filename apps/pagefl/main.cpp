@@ -24,6 +24,7 @@
 #include "pagefl/pilot/run_results.h"
 #include "pagefl/report/progress_bar.h"
 #include "pagefl/report/run_recorder.h"
+#include "pagefl/sim/sharding.h"
 #include "pagefl/sim/simulator.h"
 #ifdef PAGEFL_WITH_MPI
 #include "pagefl/mpi/sharded_simulation.h"
@@ -42,10 +43,10 @@ int runExperiment(const std::string& config_path, const std::vector<std::string>
     for (const AppliedControl& recorded : readControls(replay_controls)) controls.schedule(recorded);
   configureSingleThreadedKernels();
   spdlog::info("loading data: {}", config.data.source);
-  FederatedDataset data = buildFederatedDataset(config);
-  spdlog::info("{} clients, {} local samples, {} server test samples; {} on {} worker(s), {} rounds",
-               data.numClients(), data.local.size(), data.server_test.size(), config.algorithm.name,
-               config.run.workers, config.run.rounds);
+  FederatedDataset data = buildFederatedDataset(config, dataSelection(config));
+  spdlog::info("{} clients, {} local samples{}, {} server test samples; {} on {} worker(s), {} rounds",
+               data.numClients(), data.local.size(), simulationShards() ? " read by this rank" : "",
+               data.server_test.size(), config.algorithm.name, config.run.workers, config.run.rounds);
 
   RunRecorder recorder(config);
   ProgressBar progress;

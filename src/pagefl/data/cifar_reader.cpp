@@ -30,31 +30,65 @@ std::vector<std::string> existingFiles(const std::string& directory, const std::
 
 }  // namespace
 
-Dataset readCifarBinary(const std::vector<std::string>& paths, CifarVariant variant) {
+namespace {
+
+// Calls `visit(index, label, pixels)` for every record of the files in order, one record in
+// memory at a time, after checking each file is a whole number of records with labels in range.
+template <typename Visit>
+void forEachRecord(const std::vector<std::string>& paths, CifarVariant variant, Visit visit) {
   const std::int64_t record = labelBytes(variant) + kImageBytes;
-  std::vector<std::uint8_t> pixels;
-  std::vector<std::int64_t> labels;
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(record));
+  std::int64_t index = 0;
   for (const std::string& path : paths) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error("cannot open CIFAR file '{}'", path);
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto size = static_cast<std::int64_t>(bytes.size());
+    std::error_code error;
+    const auto size = static_cast<std::int64_t>(std::filesystem::file_size(path, error));
+    if (error) throw Error("cannot open CIFAR file '{}': {}", path, error.message());
     if (size == 0 || size % record != 0)
       throw Error("'{}' is truncated or not a CIFAR-{} binary file: its {} bytes are not a whole number of {}-byte records",
                   path, numClasses(variant), size, record);
-    for (std::int64_t offset = 0; offset < size; offset += record) {
-      std::int64_t label = bytes[offset + labelBytes(variant) - 1];  // fine label comes last
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("cannot open CIFAR file '{}'", path);
+    for (std::int64_t r = 0; r < size / record; ++r, ++index) {
+      if (!in.read(reinterpret_cast<char*>(bytes.data()), record))
+        throw Error("'{}' could not be read past record {}: the file changed or the disk failed", path, r);
+      const std::int64_t label = bytes[labelBytes(variant) - 1];  // fine label comes last
       if (label >= numClasses(variant))
-        throw Error("'{}' record {} has label {}, beyond the {} classes of CIFAR-{}", path, offset / record, label,
+        throw Error("'{}' record {} has label {}, beyond the {} classes of CIFAR-{}", path, r, label,
                     numClasses(variant), numClasses(variant));
-      labels.push_back(label);
-      pixels.insert(pixels.end(), bytes.begin() + offset + labelBytes(variant), bytes.begin() + offset + record);
+      visit(index, label, bytes.data() + labelBytes(variant));
     }
   }
-  const auto n = static_cast<std::int64_t>(labels.size());
-  auto x = torch::from_blob(pixels.data(), {n, 3, 32, 32}, torch::kUInt8).to(torch::kFloat32).div_(255.0f);
-  auto y = torch::from_blob(labels.data(), {n}, torch::kInt64).clone();
-  return {x, y};
+}
+
+}  // namespace
+
+torch::Tensor readCifarLabels(const std::vector<std::string>& paths, CifarVariant variant) {
+  std::vector<std::int64_t> labels;
+  forEachRecord(paths, variant,
+                [&](std::int64_t, std::int64_t label, const std::uint8_t*) { labels.push_back(label); });
+  return torch::tensor(labels, torch::kInt64);
+}
+
+torch::Tensor readCifarImages(const std::vector<std::string>& paths, CifarVariant variant,
+                              const std::vector<std::int64_t>* rows) {
+  std::vector<std::uint8_t> pixels;
+  std::size_t next = 0;
+  std::int64_t records = 0;
+  forEachRecord(paths, variant, [&](std::int64_t index, std::int64_t, const std::uint8_t* image) {
+    records = index + 1;
+    if (rows && (next == rows->size() || (*rows)[next] != index)) return;
+    pixels.insert(pixels.end(), image, image + kImageBytes);
+    ++next;
+  });
+  if (rows && next != rows->size())
+    throw Error("CIFAR record {} asked for is not one of the {} records in ascending order", (*rows)[next], records);
+  const auto n = static_cast<std::int64_t>(pixels.size()) / kImageBytes;
+  return torch::from_blob(pixels.data(), {n, 3, 32, 32}, torch::kUInt8).to(torch::kFloat32).div_(255.0f);
+}
+
+Dataset readCifarBinary(const std::vector<std::string>& paths, CifarVariant variant) {
+  torch::Tensor labels = readCifarLabels(paths, variant);
+  return {readCifarImages(paths, variant), labels};
 }
 
 std::vector<std::string> cifarTrainFiles(const std::string& directory, CifarVariant variant) {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "pagefl/core/error.h"
 #include "pagefl/data/cifar_reader.h"
@@ -49,12 +50,13 @@ std::int64_t countClasses(const std::vector<const Dataset*>& parts) {
   return classes;
 }
 
-Dataset randomSubset(const Dataset& data, std::int64_t count, const RngStreams& streams, std::int64_t which) {
-  if (count <= 0 || count >= data.size()) return data;
+// The rows (ascending) of a random subset of `count` of `size` samples, or nullopt to keep all.
+std::optional<torch::Tensor> subsetRows(std::int64_t size, std::int64_t count, const RngStreams& streams,
+                                        std::int64_t which) {
+  if (count <= 0 || count >= size) return std::nullopt;
   auto gen = streams.torchGenerator(Purpose::Subset, which);
-  auto picked = torch::randperm(data.size(), gen, torch::kInt64).slice(0, 0, count);
-  picked = std::get<0>(picked.sort());
-  return data.select(picked);
+  auto picked = torch::randperm(size, gen, torch::kInt64).slice(0, 0, count);
+  return std::get<0>(picked.sort());
 }
 
 SourceData loadLeaf(const DataConfig& config) {
@@ -121,27 +123,40 @@ SourceData loadSource(const Config& config, const RngStreams& streams) {
 
   if (data.source == "fashion-mnist" || data.source == "mnist") {
     if (path.empty()) throw Error("data.source = \"{}\" needs data.path: the directory with its IDX files", data.source);
-    auto readSplit = [&](const std::string& prefix) {  // images first, so errors name them first
+    auto openSplit = [&](const std::string& prefix) {  // images first, so errors name them first
       std::string images = findIdxFile(path, prefix + "-images-idx3-ubyte");
       std::string labels = findIdxFile(path, prefix + "-labels-idx1-ubyte");
-      Dataset split = readIdxImagesAndLabels(images, labels);
-      requireLabelsInRange(split, 10, fmt::format("'{}'", labels));
-      return standardiseImages(std::move(split), data.source);
+      torch::Tensor y = readIdxLabels(labels, images);
+      requireLabelsInRange({torch::Tensor(), y}, 10, fmt::format("'{}'", labels));
+      return SamplePool(y, [images, source = data.source](const std::vector<std::int64_t>& rows) {
+        return standardiseImages({readIdxImages(images, &rows), torch::Tensor()}, source).x;
+      });
     };
-    out.pool = readSplit("train");
-    out.server_test = readSplit("t10k");
+    out.pool = openSplit("train");
+    out.server_test = openSplit("t10k").readAll();
     out.num_classes = 10;
   } else if (data.source == "cifar10" || data.source == "cifar100") {
     if (path.empty()) throw Error("data.source = \"{}\" needs data.path: the extracted binary directory", data.source);
     auto variant = data.source == "cifar10" ? CifarVariant::Cifar10 : CifarVariant::Cifar100;
-    out.pool = standardiseImages(readCifarBinary(cifarTrainFiles(path, variant), variant), data.source);
-    out.server_test = standardiseImages(readCifarBinary(cifarTestFiles(path, variant), variant), data.source);
+    auto openSplit = [&](const std::vector<std::string>& files) {
+      return SamplePool(readCifarLabels(files, variant),
+                        [files, variant, source = data.source](const std::vector<std::int64_t>& rows) {
+                          return standardiseImages({readCifarImages(files, variant, &rows), torch::Tensor()}, source).x;
+                        });
+    };
+    out.pool = openSplit(cifarTrainFiles(path, variant));
+    out.server_test = openSplit(cifarTestFiles(path, variant)).readAll();
     out.num_classes = variant == CifarVariant::Cifar10 ? 10 : 100;
   } else if (data.source == "tiny-imagenet") {
     if (path.empty()) throw Error("data.source = \"tiny-imagenet\" needs data.path: the extracted tiny-imagenet-200 directory");
-    TinyImageNet tiny = readTinyImageNet(path);
-    out.pool = standardiseImages(std::move(tiny.train), data.source);
-    out.server_test = standardiseImages(std::move(tiny.val), data.source);
+    TinyImageNetFiles tiny = openTinyImageNet(path);
+    auto standardised = [source = data.source](const SamplePool& images) {
+      return SamplePool(images.labels(), [images, source](const std::vector<std::int64_t>& rows) {
+        return standardiseImages(images.read(rows), source).x;
+      });
+    };
+    out.pool = standardised(tiny.train);
+    out.server_test = standardised(tiny.val).readAll();
     out.num_classes = tiny.num_classes;
   } else if (data.source == "synthetic") {
     SyntheticData synthetic = generateSynthetic(config.synthetic, streams);
@@ -158,10 +173,11 @@ SourceData loadSource(const Config& config, const RngStreams& streams) {
   if (out.pool.size() == 0 && !out.natural.empty() && config.partition.scheme != "natural") {
     std::vector<Dataset> parts;
     for (auto& client : out.natural) parts.push_back(client.local);
-    out.pool = concatenate(parts);
+    out.pool = SamplePool::inMemory(concatenate(parts));
   }
-  out.pool = randomSubset(out.pool, data.train_subset, streams, 0);
-  out.server_test = randomSubset(out.server_test, data.test_subset, streams, 1);
+  if (auto picked = subsetRows(out.pool.size(), data.train_subset, streams, 0)) out.pool = out.pool.subset(*picked);
+  if (auto picked = subsetRows(out.server_test.size(), data.test_subset, streams, 1))
+    out.server_test = out.server_test.select(*picked);
   if (out.server_test.size() == 0) throw Error("the server test set of data.source = \"{}\" is empty", data.source);
   return out;
 }

@@ -1,5 +1,6 @@
 // Loads the configured dataset as it comes, before partitioning: a pool of samples to spread over
-// clients, or natural per-client groups, plus the server's test set.
+// clients (its labels; its samples are read when asked for), or natural per-client groups, plus
+// the server's test set.
 #pragma once
 
 #include <string>
@@ -8,6 +9,7 @@
 #include "pagefl/core/config.h"
 #include "pagefl/core/rng.h"
 #include "pagefl/data/dataset.h"
+#include "pagefl/data/sample_pool.h"
 
 namespace pagefl {
 
@@ -18,7 +20,7 @@ struct NaturalClient {
 };
 
 struct SourceData {
-  Dataset pool;                         // samples to partition (empty for natural-only sources)
+  SamplePool pool;                      // samples to partition (empty for natural-only sources)
   std::vector<NaturalClient> natural;   // the source's own clients (LEAF users, synthetic clients)
   Dataset server_test;
   std::int64_t num_classes = 0;

@@ -20,6 +20,8 @@ struct ClientShard {
   std::int64_t train_end = 0;       // end of train = first validation sample
   std::int64_t validation_end = 0;  // end of validation = first test sample
   std::int64_t end = 0;             // end of test
+  std::vector<std::int64_t> train_label_counts;  // per class, known even when its samples were not read
+  bool samples_read = true;                      // false: train and test left unread (ClientSelection)
   std::int64_t trainSize() const { return train_end - begin; }
   std::int64_t validationSize() const { return validation_end - train_end; }
   std::int64_t testSize() const { return end - validation_end; }
@@ -39,7 +41,17 @@ struct FederatedDataset {
   std::vector<std::int64_t> sampleShape() const { return server_test.sampleShape(); }
 };
 
-FederatedDataset buildFederatedDataset(const Config& config);
+// Which clients' samples a process reads: every client's by default; under mpirun a rank's own
+// (sim/sharding.h). The others' shards keep their name and label counts, and their validation
+// samples, which tuning pools as the server test set on every rank; their train and test splits
+// are empty. Image sources then read only the samples kept; synthetic data is drawn and LEAF
+// files parsed whole, and what is not kept is dropped at once.
+struct ClientSelection {
+  std::function<bool(std::int64_t)> reads;  // null: every client
+  bool readsClient(std::int64_t client) const { return !reads || reads(client); }
+};
+
+FederatedDataset buildFederatedDataset(const Config& config, const ClientSelection& selection = {});
 
 // The seed of every draw of the data (subsets, the partition, the local splits): partition.seed,
 // or run.seed when it is 0. A deployed server draws its server test set with it too, so that a
@@ -50,10 +62,6 @@ std::uint64_t dataSeed(const Config& config);
 // validation splits pooled as the server test set: what tuning trains and scores on, so that it
 // never reads a test split. Throws pagefl::Error when a client has no validation samples.
 FederatedDataset validationView(const FederatedDataset& data);
-
-// The same federation with only the clients `keep` selects holding their samples (the others'
-// shards are empty): what one rank of a sharded simulation keeps of what it read.
-FederatedDataset keepClients(const FederatedDataset& data, const std::function<bool(std::int64_t)>& keep);
 
 // A per-client table: sizes and label histogram, for `pagefl partition`.
 std::string partitionReport(const FederatedDataset& data);

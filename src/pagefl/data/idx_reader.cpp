@@ -40,14 +40,24 @@ std::size_t readUpTo(gzFile file, void* buffer, std::size_t size, const std::str
 
 }  // namespace
 
-IdxArray readIdx(const std::string& path) {
+namespace {
+
+// An IDX file opened past its header.
+struct OpenedIdx {
+  GzFile file;
+  std::vector<std::int64_t> dims;
+  std::int64_t count = 0;  // values the header promises
+};
+
+OpenedIdx openIdx(const std::string& path) {
   if (std::filesystem::is_directory(path)) throw Error("IDX file '{}' is a directory; it must be a file", path);
   if (!std::filesystem::is_regular_file(path)) throw Error("IDX file '{}' does not exist", path);
-  GzFile file(gzopen(path.c_str(), "rb"));
-  if (!file) throw Error("cannot open IDX file '{}'", path);
+  OpenedIdx opened{GzFile(gzopen(path.c_str(), "rb")), {}, 1};
+  if (!opened.file) throw Error("cannot open IDX file '{}'", path);
+  gzFile file = opened.file.get();
 
   std::uint8_t header[4];
-  if (readUpTo(file.get(), header, 4, path) != 4) throw Error("'{}' is truncated: it has no complete IDX header", path);
+  if (readUpTo(file, header, 4, path) != 4) throw Error("'{}' is truncated: it has no complete IDX header", path);
   if (header[0] != 0 || header[1] != 0)
     throw Error("'{}' is not an IDX file: its magic number must start with two zero bytes", path);
   if (header[2] != kUnsignedByte)
@@ -55,36 +65,77 @@ IdxArray readIdx(const std::string& path) {
                 path, header[2]);
   const int rank = header[3];
   if (rank < 1 || rank > 4) throw Error("'{}' declares {} dimensions; IDX data here has 1 to 4", path, rank);
-
-  IdxArray array;
-  std::int64_t count = 1;
   for (int d = 0; d < rank; ++d) {
     std::uint8_t bytes[4];
-    if (readUpTo(file.get(), bytes, 4, path) != 4) throw Error("'{}' is truncated inside its IDX header", path);
+    if (readUpTo(file, bytes, 4, path) != 4) throw Error("'{}' is truncated inside its IDX header", path);
     std::int64_t size = (std::int64_t{bytes[0]} << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3];
-    array.dims.push_back(size);
-    count *= std::max<std::int64_t>(size, 1);
-    if (count > kMaxElements) throw Error("'{}' declares an implausibly large IDX array", path);
+    opened.dims.push_back(size);
+    opened.count *= std::max<std::int64_t>(size, 1);
+    if (opened.count > kMaxElements) throw Error("'{}' declares an implausibly large IDX array", path);
   }
-  for (std::int64_t size : array.dims) count = size == 0 ? 0 : count;
+  for (std::int64_t size : opened.dims) opened.count = size == 0 ? 0 : opened.count;
+  return opened;
+}
 
-  // Read in pieces, so that memory follows the bytes really there and not what the header claims.
-  const auto expected = static_cast<std::size_t>(count);
+void requireEnd(OpenedIdx& opened, const std::string& path) {
+  char extra;
+  if (readUpTo(opened.file.get(), &extra, 1, path) != 0)
+    throw Error("'{}' has bytes after the {} values its header promises: the file is corrupt", path, opened.count);
+}
+
+// Every value, read in pieces, so that memory follows the bytes really there and not what the
+// header claims.
+std::vector<std::uint8_t> readAllValues(OpenedIdx& opened, const std::string& path) {
+  std::vector<std::uint8_t> values;
+  const auto expected = static_cast<std::size_t>(opened.count);
   std::size_t got = 0;
   while (got < expected) {
     const std::size_t piece = std::min(expected - got, std::max(kFirstPiece, got));  // doubling
-    array.values.resize(got + piece);
-    const std::size_t read = readUpTo(file.get(), array.values.data() + got, piece, path);
+    values.resize(got + piece);
+    const std::size_t read = readUpTo(opened.file.get(), values.data() + got, piece, path);
     got += read;
     if (read < piece) break;
   }
   if (got != expected)
-    throw Error("'{}' is truncated: its header promises {} values but it holds {}", path, count, got);
-  char extra;
-  if (readUpTo(file.get(), &extra, 1, path) != 0)
-    throw Error("'{}' has bytes after the {} values its header promises: the file is corrupt", path, count);
+    throw Error("'{}' is truncated: its header promises {} values but it holds {}", path, opened.count, got);
+  return values;
+}
+
+// The values of the items at `items` (ascending, distinct) only; the rest are read past.
+std::vector<std::uint8_t> readItemValues(OpenedIdx& opened, const std::vector<std::int64_t>& items,
+                                         const std::string& path) {
+  const std::int64_t item_count = opened.dims[0];
+  for (std::size_t i = 0; i < items.size(); ++i)
+    if (items[i] < 0 || items[i] >= item_count || (i > 0 && items[i] <= items[i - 1]))
+      throw Error("'{}': item {} asked for is not one of its {} items in ascending order", path, items[i], item_count);
+  const auto item_size = static_cast<std::size_t>(item_count == 0 ? 0 : opened.count / item_count);
+  std::vector<std::uint8_t> values(items.size() * item_size), skipped(item_size);
+  std::size_t next = 0;
+  for (std::int64_t item = 0; item < item_count; ++item) {
+    const bool kept = next < items.size() && items[next] == item;
+    std::uint8_t* into = kept ? values.data() + next * item_size : skipped.data();
+    const std::size_t read = readUpTo(opened.file.get(), into, item_size, path);
+    if (read != item_size)
+      throw Error("'{}' is truncated: its header promises {} values but it holds {}", path, opened.count,
+                  static_cast<std::size_t>(item) * item_size + read);
+    next += kept ? 1 : 0;
+  }
+  return values;
+}
+
+}  // namespace
+
+IdxArray readIdx(const std::string& path, const std::vector<std::int64_t>* items) {
+  OpenedIdx opened = openIdx(path);
+  IdxArray array;
+  array.dims = opened.dims;
+  array.values = items ? readItemValues(opened, *items, path) : readAllValues(opened, path);
+  if (items) array.dims[0] = static_cast<std::int64_t>(items->size());
+  requireEnd(opened, path);
   return array;
 }
+
+std::vector<std::int64_t> readIdxDims(const std::string& path) { return openIdx(path).dims; }
 
 void writeIdx(const std::string& path, const IdxArray& array, bool gzip) {
   GzFile file(gzopen(path.c_str(), gzip ? "wb" : "wbT"));
@@ -98,26 +149,48 @@ void writeIdx(const std::string& path, const IdxArray& array, bool gzip) {
     throw Error("failed writing IDX file '{}'", path);
 }
 
-Dataset readIdxImagesAndLabels(const std::string& images_path, const std::string& labels_path) {
-  IdxArray images = readIdx(images_path);
+namespace {
+
+// Checks that the images file holds images that the labels file labels one by one.
+void requireLabelledImages(const std::string& images_path, const std::vector<std::int64_t>& images,
+                           const std::string& labels_path, const std::vector<std::int64_t>& label_dims) {
+  if (images.size() != 3)
+    throw Error("'{}' must hold images as [count, rows, cols]; it has {} dimensions", images_path, images.size());
+  if (label_dims.size() != 1)
+    throw Error("'{}' must hold labels as [count]; it has {} dimensions", labels_path, label_dims.size());
+  if (images[0] != label_dims[0])
+    throw Error("'{}' has {} images but '{}' has {} labels: the files do not belong together", images_path, images[0],
+                labels_path, label_dims[0]);
+  if (images[1] == 0 || images[2] == 0)
+    throw Error("'{}' holds images of {} x {} pixels; every image needs at least one pixel", images_path, images[1],
+                images[2]);
+}
+
+}  // namespace
+
+torch::Tensor readIdxLabels(const std::string& labels_path, const std::string& images_path) {
+  // The images file first, so that errors name it first, and read through once keeping nothing, so
+  // that a damaged file is reported as such before a partition is drawn from the labels.
+  const std::vector<std::int64_t> images = readIdxDims(images_path);
+  const std::vector<std::int64_t> nothing;
+  readIdx(images_path, &nothing);
   IdxArray labels = readIdx(labels_path);
+  requireLabelledImages(images_path, images, labels_path, labels.dims);
+  return torch::from_blob(labels.values.data(), {labels.dims[0]}, torch::kUInt8).to(torch::kInt64);
+}
+
+torch::Tensor readIdxImages(const std::string& images_path, const std::vector<std::int64_t>* items) {
+  IdxArray images = readIdx(images_path, items);
   if (images.dims.size() != 3)
     throw Error("'{}' must hold images as [count, rows, cols]; it has {} dimensions", images_path, images.dims.size());
-  if (labels.dims.size() != 1)
-    throw Error("'{}' must hold labels as [count]; it has {} dimensions", labels_path, labels.dims.size());
-  if (images.dims[0] != labels.dims[0])
-    throw Error("'{}' has {} images but '{}' has {} labels: the files do not belong together", images_path,
-                images.dims[0], labels_path, labels.dims[0]);
+  return torch::from_blob(images.values.data(), {images.dims[0], 1, images.dims[1], images.dims[2]}, torch::kUInt8)
+      .to(torch::kFloat32)
+      .div_(255.0f);
+}
 
-  if (images.dims[1] == 0 || images.dims[2] == 0)
-    throw Error("'{}' holds images of {} x {} pixels; every image needs at least one pixel", images_path,
-                images.dims[1], images.dims[2]);
-  const std::int64_t n = images.dims[0];
-  auto x = torch::from_blob(images.values.data(), {n, 1, images.dims[1], images.dims[2]}, torch::kUInt8)
-               .to(torch::kFloat32)
-               .div_(255.0f);
-  auto y = torch::from_blob(labels.values.data(), {n}, torch::kUInt8).to(torch::kInt64);
-  return {x, y};
+Dataset readIdxImagesAndLabels(const std::string& images_path, const std::string& labels_path) {
+  torch::Tensor labels = readIdxLabels(labels_path, images_path);
+  return {readIdxImages(images_path), labels};
 }
 
 std::string findIdxFile(const std::string& directory, const std::string& name) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "pagefl/core/error.h"
@@ -87,34 +88,48 @@ std::vector<LabelledFile> valFiles(const fs::path& root, const std::map<std::str
   return files;
 }
 
-Dataset decodeAll(const std::vector<LabelledFile>& files) {
-  const auto n = static_cast<std::int64_t>(files.size());
+// The images of `files` at `rows` (ascending), [rows, 3, 64, 64] in [0, 1].
+torch::Tensor decode(const std::vector<LabelledFile>& files, const std::vector<std::int64_t>& rows) {
+  const auto n = static_cast<std::int64_t>(rows.size());
   auto pixels = torch::empty({n, kSide, kSide, 3}, torch::kUInt8);
-  auto labels = torch::empty({n}, torch::kInt64);
   auto* out = pixels.data_ptr<std::uint8_t>();
-  auto* label_out = labels.data_ptr<std::int64_t>();
   for (std::int64_t i = 0; i < n; ++i) {
-    const std::string name = files[i].path.string();
-    RgbImage image = decodeJpeg(readBytes(files[i].path), name);
+    const LabelledFile& file = files.at(static_cast<std::size_t>(rows[static_cast<std::size_t>(i)]));
+    const std::string name = file.path.string();
+    RgbImage image = decodeJpeg(readBytes(file.path), name);
     if (image.width != kSide || image.height != kSide)
       throw Error("'{}' is {}x{}; Tiny-ImageNet images are {}x{}", name, image.width, image.height, kSide, kSide);
     std::copy(image.pixels.begin(), image.pixels.end(), out + i * kSide * kSide * 3);
-    label_out[i] = files[i].label;
   }
-  return {pixels.permute({0, 3, 1, 2}).to(torch::kFloat32).div_(255.0f).contiguous(), labels};
+  return pixels.permute({0, 3, 1, 2}).to(torch::kFloat32).div_(255.0f).contiguous();
+}
+
+// The files as a pool: labels at once, images decoded when read.
+SamplePool poolOf(std::vector<LabelledFile> files) {
+  std::vector<std::int64_t> labels;
+  for (const LabelledFile& file : files) labels.push_back(file.label);
+  auto shared = std::make_shared<const std::vector<LabelledFile>>(std::move(files));
+  return SamplePool(torch::tensor(labels, torch::kInt64),
+                    [shared](const std::vector<std::int64_t>& rows) { return decode(*shared, rows); });
 }
 
 }  // namespace
 
-TinyImageNet readTinyImageNet(const std::string& directory) {
+TinyImageNetFiles openTinyImageNet(const std::string& directory) {
   const fs::path root(directory);
   auto classes = readClassIndex(root);
-  TinyImageNet out;
-  out.train = decodeAll(trainFiles(root, classes));
-  out.val = decodeAll(valFiles(root, classes));
-  out.num_classes = static_cast<std::int64_t>(classes.size());
+  TinyImageNetFiles out;
+  out.train = poolOf(trainFiles(root, classes));
   if (out.train.size() == 0) throw Error("'{}' has no training images under train/<wnid>/images", directory);
+  out.val = poolOf(valFiles(root, classes));
+  out.num_classes = static_cast<std::int64_t>(classes.size());
   return out;
+}
+
+TinyImageNet readTinyImageNet(const std::string& directory) {
+  TinyImageNetFiles files = openTinyImageNet(directory);
+  Dataset train = files.train.readAll();
+  return {std::move(train), files.val.readAll(), files.num_classes};
 }
 
 }  // namespace pagefl

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "pagefl/data/dataset.h"
+#include "pagefl/data/sample_pool.h"
 
 namespace pagefl {
 
@@ -21,5 +22,12 @@ struct TinyImageNet {
 // line up with PyTorch implementations. Files are read in sorted order, so the result is the same
 // on every file system.
 TinyImageNet readTinyImageNet(const std::string& directory);
+
+// The same splits listed and labelled from the layout, each image decoded only when read.
+struct TinyImageNetFiles {
+  SamplePool train, val;
+  std::int64_t num_classes = 0;
+};
+TinyImageNetFiles openTinyImageNet(const std::string& directory);
 
 }  // namespace pagefl

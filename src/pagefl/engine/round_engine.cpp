@@ -16,9 +16,6 @@
 namespace pagefl {
 namespace {
 
-// Clients per chunk when the algorithm folds updates: enough to keep every worker busy.
-constexpr std::int64_t kFoldChunk = 64;
-
 // Takes a round's updates into its record and into the fold, or keeps them for aggregate().
 class RoundIntake final : public UpdateIntake {
  public:
@@ -27,7 +24,7 @@ class RoundIntake final : public UpdateIntake {
       : record_(record), fold_(fold), scores_(scores), observers_(observers), export_personal_(export_personal) {}
 
   std::int64_t chunkSize() const override {
-    return fold_ ? kFoldChunk : std::numeric_limits<std::int64_t>::max();
+    return fold_ ? kClientsPerChunk : std::numeric_limits<std::int64_t>::max();
   }
   UploadScoreCache* uploadScores() override { return fold_ ? nullptr : &scores_; }
 

@@ -28,6 +28,10 @@ bool isEvaluationRound(std::int64_t round, std::int64_t total, std::int64_t ever
 std::vector<std::int64_t> sampleParticipants(const RngStreams& streams, std::int64_t round, std::int64_t num_clients,
                                              double participation);
 
+// Clients trained at once when their updates are folded as they come (and by each rank of a
+// sharded simulation): enough to keep every worker busy, few enough that their uploads fit.
+inline constexpr std::int64_t kClientsPerChunk = 64;
+
 // Where a reach hands the round's updates. Sound ones are folded in at once when the algorithm
 // folds (the reach may then hand them over in chunks of chunkSize() and drop them), kept for
 // aggregate() otherwise.

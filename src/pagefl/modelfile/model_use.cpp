@@ -44,7 +44,9 @@ ScoredData dataFor(const LoadedModel& model, const std::string& data_path) {
     classes = source.num_classes;
     scored.description = fmt::format("the server test set ({} samples)", scored.data.size());
   } else {
-    const FederatedDataset federated = buildFederatedDataset(config);
+    const std::int64_t client = model.info.client;  // whose samples alone are read
+    const FederatedDataset federated =
+        buildFederatedDataset(config, {[client](std::int64_t c) { return c == client; }});
     if (model.info.client < 0 || model.info.client >= federated.numClients())
       throw Error("the model belongs to client {}, but {} holds {} clients", model.info.client, where,
                   federated.numClients());

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "pagefl/core/error.h"
@@ -27,6 +28,14 @@ const torch::Tensor& tensor(const safetensors::Tensors& tensors, const std::stri
   const auto found = tensors.find(key);
   if (found == tensors.end()) throw Error("{} lacks the tensor '{}'", what, key);
   return found->second;
+}
+
+std::int64_t integer(const std::string& text, const std::string& what) {
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty())
+    throw Error("{} holds '{}' where a whole number belongs", what, excerpt(text));
+  return value;
 }
 
 json parsed(const std::string& text, const std::string& what) {
@@ -70,7 +79,7 @@ Command decodeCommand(const std::string& bytes) {
   } else if (kind == "round") {
     command.kind = Command::Kind::Round;
     ServerMessage& message = command.message;
-    message.round = std::stoll(field(contents.metadata, "round", what));
+    message.round = integer(field(contents.metadata, "round", what), what);
     const std::string& flags = field(contents.metadata, "flags", what);
     if (flags.size() != 3) throw Error("{} has malformed flags", what);
     message.evaluate = flags[0] == '1';

@@ -20,8 +20,7 @@ namespace {
 
 constexpr int kUploadsTag = 1;
 constexpr int kBlockTag = 2;
-// Participants a rank trains at once (as the engine's fold chunks): enough to keep its workers busy.
-constexpr std::size_t kTrainChunk = 64;
+constexpr auto kTrainChunk = static_cast<std::size_t>(kClientsPerChunk);
 
 std::vector<std::int64_t> ownedBy(const SimulationShards& shards, const std::vector<std::int64_t>& clients) {
   std::vector<std::int64_t> owned;
@@ -280,12 +279,10 @@ Command nextCommand(const MpiWorld& world) {
 // One run as a follower: the clients this rank owns, trained when the server rank says.
 void followRun(const MpiWorld& world, const SimulationShards& shards, const Command& start) {
   const Config config = parseConfig(start.config_toml);
-  FederatedDataset data;
-  {
-    FederatedDataset read = buildFederatedDataset(config);
-    if (start.validation_view) read = validationView(read);
-    data = keepClients(read, [&](std::int64_t client) { return shards.owns(client); });
-  }
+  FederatedDataset data = buildFederatedDataset(config, dataSelection(config));
+  spdlog::info("rank {}: {} local samples read (its clients' and every client's validation split)", world.rank(),
+               data.local.size());
+  if (start.validation_view) data = validationView(data);
   LocalSimulation local(config, data);
   WeightedAggregation* aggregation = local.algorithm.server->weightedAggregation();
   if (!aggregation) throw Error("{}: the server rank started a run this rank cannot aggregate", config.algorithm.name);

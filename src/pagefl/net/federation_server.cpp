@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -233,6 +234,16 @@ class DeployedRun final : public RunObserver {
     if (record.round % config_.deploy.checkpoint_every == 0 || record.round == config_.run.rounds) checkpoint();
     spdlog::info("round {}/{}: {} update(s) aggregated{}, {:.2f} s", record.round, config_.run.rounds,
                  record.clients.size(), record.evaluated ? evaluationSummary(record) : "", record.seconds);
+    holdWhenTestAsks(record.round);
+  }
+
+  // Tests that kill the server during a round hold it after that round
+  // (PAGEFL_TEST_HOLD_AFTER_ROUND=<round>), so that it cannot finish the run before they do.
+  static void holdWhenTestAsks(std::int64_t round) {
+    const char* asked = std::getenv("PAGEFL_TEST_HOLD_AFTER_ROUND");
+    if (!asked || std::string(asked) != std::to_string(round)) return;
+    spdlog::warn("holding after round {} until killed, as PAGEFL_TEST_HOLD_AFTER_ROUND asks", round);
+    for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
   }
 
   // Who changed what is part of the run's record.

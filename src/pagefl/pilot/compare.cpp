@@ -7,14 +7,15 @@
 #include <fstream>
 #include <optional>
 
-#include "pagefl/core/directories.h"
 #include "pagefl/core/config.h"
+#include "pagefl/core/directories.h"
 #include "pagefl/core/error.h"
 #include "pagefl/data/federated_dataset.h"
 #include "pagefl/fl/algorithm.h"
 #include "pagefl/pilot/comparison_report.h"
 #include "pagefl/report/progress_bar.h"
 #include "pagefl/report/run_recorder.h"
+#include "pagefl/sim/sharding.h"
 #include "pagefl/sim/simulator.h"
 
 namespace pagefl {
@@ -34,7 +35,7 @@ std::string partitionCsv(const FederatedDataset& data) {
   for (std::int64_t c = 0; c < data.num_classes; ++c) out += fmt::format(",{}", c);
   out += "\n";
   for (std::int64_t client = 0; client < data.numClients(); ++client)
-    out += fmt::format("{},{}\n", client, fmt::join(labelHistogram(data.clientTrain(client).y, data.num_classes), ","));
+    out += fmt::format("{},{}\n", client, fmt::join(data.clients[client].train_label_counts, ","));
   return out;
 }
 
@@ -167,7 +168,7 @@ ComparisonOutcome runComparison(const CompareOptions& options) {
   std::optional<FederatedDataset> data;  // built on the first run that needs it
   auto federation = [&]() -> const FederatedDataset& {
     if (!data) {
-      data = buildFederatedDataset(base);
+      data = buildFederatedDataset(base, dataSelection(base));
       writeText(fs::path(outcome.directory) / "partition.csv", partitionCsv(*data));
     }
     return *data;

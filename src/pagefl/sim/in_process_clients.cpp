@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "pagefl/core/error.h"
 #include "pagefl/fl/aggregation.h"
@@ -53,6 +54,13 @@ void scorePersonalOnServer(std::vector<ClientUpdate*>& updates, ServerEvaluator&
 std::vector<ClientRecord> scoreNewClients(const std::vector<std::int64_t>& clients, const torch::Tensor& global,
                                           const FederatedDataset& data, const Config& config,
                                           const RngStreams& streams, std::int64_t round, WorkerPool& pool) {
+  for (std::int64_t client : clients)
+    if (!data.clients[client].samples_read)
+      throw Error(
+          "client {} is held out as a new site (eval.new_clients = {}) but this process did not read its "
+          "samples: under mpirun, every run of a comparison must hold out the same sites, so set "
+          "eval.new_clients in the base config, not per variant",
+          client, config.eval.new_clients);
   std::vector<ClientRecord> records(clients.size());
   const SgdOptions sgd = sgdOptions(config.train);
   pool.forEach(static_cast<std::int64_t>(clients.size()), [&](std::int64_t i, FlatModel& model) {
@@ -82,9 +90,13 @@ std::vector<bool> lateClients(const FederatedDataset& data, const std::vector<st
                               double share) {
   std::vector<std::pair<double, std::int64_t>> upper_share;
   for (std::int64_t c : candidates) {
-    const torch::Tensor labels = data.clientTrain(c).y;
-    const double upper = labels.numel() ? labels.ge(data.num_classes / 2).to(torch::kFloat64).mean().item<double>() : 0;
-    upper_share.emplace_back(-upper, c);
+    // From the label counts, which a rank of a sharded simulation knows of every client.
+    const std::vector<std::int64_t>& counts = data.clients[c].train_label_counts;
+    const std::int64_t all = std::accumulate(counts.begin(), counts.end(), std::int64_t{0});
+    const std::int64_t upper =
+        std::accumulate(counts.begin() + std::min<std::int64_t>(data.num_classes / 2, std::ssize(counts)), counts.end(),
+                        std::int64_t{0});
+    upper_share.emplace_back(all ? -static_cast<double>(upper) / static_cast<double>(all) : 0.0, c);
   }
   std::sort(upper_share.begin(), upper_share.end());
   const auto count = static_cast<std::size_t>(std::llround(share * static_cast<double>(candidates.size())));

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "pagefl/core/config.h"
+#include "pagefl/data/federated_dataset.h"
 #include "pagefl/engine/round_engine.h"
 #include "pagefl/fl/aggregation.h"
 #include "pagefl/sim/in_process_clients.h"
@@ -38,5 +39,9 @@ class SimulationShards {
 // The shards this process belongs to, or null when it runs alone.
 SimulationShards* simulationShards();
 void setSimulationShards(SimulationShards* shards);
+
+// The clients whose samples this process reads for a run of `config`: every client alone; under
+// mpirun a rank's own, and on the server rank also those held out as new sites, which it scores.
+ClientSelection dataSelection(const Config& config);
 
 }  // namespace pagefl
