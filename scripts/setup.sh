@@ -22,6 +22,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev llvm-14 # `make fuzz`: libFuzzer, AddressSanitizer, its symbolizer
   python3                            # bench/ scripts (hostile inputs, attack table)
+  time                               # bench/mpi_memory.sh: each rank's peak memory (/usr/bin/time)
   python3-torch                      # tests load exported models into python/pagefl_models.py
 )
 

@@ -58,6 +58,23 @@ std::int64_t validationCount(std::int64_t n_train, double fraction) {
   return std::clamp<std::int64_t>(count, 1, n_train - 1);
 }
 
+// A client's n samples in their split order (a permutation drawn from the client's own stream):
+// the first `fit` train, those up to `train_end` are validation, the rest test. The validation
+// split is the last share of the training samples, so a client's test split is the same with or
+// without it.
+struct LocalSplit {
+  torch::Tensor order;
+  std::int64_t fit = 0, train_end = 0;
+};
+
+LocalSplit localSplit(std::int64_t n, const Config& config, const RngStreams& streams, std::int64_t client) {
+  auto gen = streams.torchGenerator(Purpose::LocalSplit, kNoRound, client);
+  LocalSplit split{torch::randperm(n, gen, torch::kInt64)};
+  split.train_end = trainCount(n, config.partition.train_fraction);
+  split.fit = split.train_end - validationCount(split.train_end, config.partition.validation_fraction);
+  return split;
+}
+
 }  // namespace
 
 std::uint64_t dataSeed(const Config& config) {
@@ -79,23 +96,28 @@ class FederationBuilder {
   FederationBuilder(const ClientSelection& selection, std::int64_t num_classes)
       : selection_(selection), num_classes_(num_classes) {}
 
-  // A client not read keeps its validation samples alone (federated_dataset.h says why).
-  void add(const ClientSplit<Dataset>& client) {
+  // The next client, from its samples (those of a client not read: only its validation split,
+  // which federated_dataset.h says why it keeps) and the labels of its training split.
+  void add(const ClientSplit<Dataset>& client, const torch::Tensor& train_labels) {
     const auto c = static_cast<std::int64_t>(out_.clients.size());
     const bool read = selection_.readsClient(c);
-    const Dataset none = client.validation.slice(0, 0);
-    const Dataset& train = read ? client.train : none;
-    const Dataset& test = read ? client.test : none;
-    parts_.insert(parts_.end(), {train, client.validation, test});
-    const std::int64_t train_end = offset_ + train.size(), validation_end = train_end + client.validation.size();
-    out_.clients.push_back({client.name, offset_, train_end, validation_end, validation_end + test.size(),
-                            labelHistogram(client.train.y, num_classes_), read});
+    parts_.insert(parts_.end(), {client.train, client.validation, client.test});
+    const std::int64_t train_end = offset_ + client.train.size();
+    const std::int64_t validation_end = train_end + client.validation.size();
+    out_.clients.push_back({client.name, offset_, train_end, validation_end, validation_end + client.test.size(),
+                            labelHistogram(train_labels, num_classes_), read});
     offset_ = out_.clients.back().end;
+  }
+  void add(const ClientSplit<Dataset>& client) {
+    const bool read = selection_.readsClient(static_cast<std::int64_t>(out_.clients.size()));
+    const Dataset none = client.validation.slice(0, 0);
+    add({client.name, read ? client.train : none, client.validation, read ? client.test : none}, client.train.y);
   }
 
   FederatedDataset finish(Dataset server_test) {
     out_.local = concatenate(parts_);
     out_.local.x = out_.local.x.contiguous();
+    parts_.clear();
     out_.server_test = std::move(server_test);
     out_.num_classes = num_classes_;
     if (out_.local.sampleShape() != out_.server_test.sampleShape())
@@ -112,42 +134,39 @@ class FederationBuilder {
   FederatedDataset out_;
 };
 
-// The pool's clients: their rows split first, so that one pass reads the samples kept and no other.
-std::vector<ClientSplit<Dataset>> readPartitioned(const SamplePool& pool, const ClientIndices& indices,
-                                                  const ClientSelection& selection, const Config& config,
-                                                  const RngStreams& streams) {
+// The pool's clients into `federation`: their rows split first, so that one pass over the source
+// reads the samples kept and no other.
+void addPartitioned(FederationBuilder& federation, const SamplePool& pool, const ClientIndices& indices,
+                    const ClientSelection& selection, const Config& config, const RngStreams& streams) {
   std::vector<ClientSplit<torch::Tensor>> splits;
   std::vector<std::int64_t> kept;
   for (std::size_t c = 0; c < indices.size(); ++c) {
     const auto client = static_cast<std::int64_t>(c);
     const torch::Tensor rows = torch::tensor(indices[c], torch::kInt64);
-    auto gen = streams.torchGenerator(Purpose::LocalSplit, kNoRound, client);
-    const torch::Tensor order = rows.index_select(0, torch::randperm(rows.numel(), gen, torch::kInt64));
-    const std::int64_t n_train = trainCount(rows.numel(), config.partition.train_fraction);
-    const std::int64_t n_fit = n_train - validationCount(n_train, config.partition.validation_fraction);
-    splits.push_back({fmt::format("client_{}", c), order.slice(0, 0, n_fit), order.slice(0, n_fit, n_train),
-                      order.slice(0, n_train)});
-    for (const torch::Tensor* part : {&splits.back().train, &splits.back().validation, &splits.back().test}) {
-      if (part != &splits.back().validation && !selection.readsClient(client)) continue;
-      kept.insert(kept.end(), part->data_ptr<std::int64_t>(), part->data_ptr<std::int64_t>() + part->numel());
-    }
+    const LocalSplit split = localSplit(rows.numel(), config, streams, client);
+    const torch::Tensor order = rows.index_select(0, split.order);
+    splits.push_back({fmt::format("client_{}", c), order.slice(0, 0, split.fit),
+                      order.slice(0, split.fit, split.train_end), order.slice(0, split.train_end)});
+    const bool read = selection.readsClient(client);
+    for (const torch::Tensor* part : {&splits.back().train, &splits.back().validation, &splits.back().test})
+      if (read || part == &splits.back().validation)
+        kept.insert(kept.end(), part->data_ptr<std::int64_t>(), part->data_ptr<std::int64_t>() + part->numel());
   }
   std::sort(kept.begin(), kept.end());
   const Dataset read = pool.read(kept);
   // Where each kept pool row lies in `read`.
   torch::Tensor at = torch::full({pool.size()}, -1, torch::kInt64);
   at.index_put_({torch::tensor(kept, torch::kInt64)}, torch::arange(static_cast<std::int64_t>(kept.size())));
-  auto samples = [&](const torch::Tensor& rows, bool was_read) {
-    if (!was_read) return Dataset{read.x.slice(0, 0, 0), pool.labels().index_select(0, rows)};  // labels only
-    return read.select(at.index_select(0, rows));
-  };
-  std::vector<ClientSplit<Dataset>> clients;
+  // Not a view of `read`, which must be freed before the federation is concatenated.
+  const Dataset none{read.x.slice(0, 0, 0).clone(), read.y.slice(0, 0, 0).clone()};
   for (std::size_t c = 0; c < splits.size(); ++c) {
+    const ClientSplit<torch::Tensor>& rows = splits[c];
     const bool was_read = selection.readsClient(static_cast<std::int64_t>(c));
-    clients.push_back({splits[c].name, samples(splits[c].train, was_read), samples(splits[c].validation, true),
-                       samples(splits[c].test, was_read)});
+    auto samples = [&](const torch::Tensor& of) { return read.select(at.index_select(0, of)); };
+    federation.add({rows.name, was_read ? samples(rows.train) : none, samples(rows.validation),
+                    was_read ? samples(rows.test) : none},
+                   pool.labels().index_select(0, rows.train));
   }
-  return clients;
 }
 
 }  // namespace
@@ -163,34 +182,29 @@ FederatedDataset buildFederatedDataset(const Config& config, const ClientSelecti
   const double validation_fraction = config.partition.validation_fraction;
 
   if (!natural) {
-    const ClientIndices indices = partitionPool(config, source, streams);
-    for (const ClientSplit<Dataset>& client : readPartitioned(source.pool, indices, selection, config, streams))
-      federation.add(client);
+    addPartitioned(federation, source.pool, partitionPool(config, source, streams), selection, config, streams);
     return federation.finish(source.server_test);
   }
   for (std::size_t c = 0; c < source.natural.size(); ++c) {
     const NaturalClient& client = source.natural[c];
-    // The validation split is the last share of the training samples in the client's split order,
-    // so a client's test split is the same with or without it.
-    auto gen = streams.torchGenerator(Purpose::LocalSplit, kNoRound, static_cast<std::int64_t>(c));
-    if (client.test.size() > 0) {
-      const std::int64_t n_validation = validationCount(client.local.size(), validation_fraction);
-      if (n_validation == 0) {
-        federation.add({client.name, client.local, client.local.slice(0, 0), client.test});
-        continue;
-      }
-      auto order = torch::randperm(client.local.size(), gen, torch::kInt64);
-      const std::int64_t n_fit = client.local.size() - n_validation;
-      federation.add({client.name, client.local.select(order.slice(0, 0, n_fit)),
-                      client.local.select(order.slice(0, n_fit)), client.test});
-    } else {
-      auto order = torch::randperm(client.local.size(), gen, torch::kInt64);
-      const std::int64_t n_train = trainCount(client.local.size(), config.partition.train_fraction);
-      const std::int64_t n_fit = n_train - validationCount(n_train, validation_fraction);
-      federation.add({client.name, client.local.select(order.slice(0, 0, n_fit)),
-                      client.local.select(order.slice(0, n_fit, n_train)),
-                      client.local.select(order.slice(0, n_train))});
+    const auto id = static_cast<std::int64_t>(c);
+    if (client.test.size() == 0) {  // split the client's samples
+      const LocalSplit split = localSplit(client.local.size(), config, streams, id);
+      const Dataset ordered = client.local.select(split.order);
+      federation.add({client.name, ordered.slice(0, split.fit), ordered.slice(split.fit, split.train_end),
+                      ordered.slice(split.train_end, ordered.size())});
+      continue;
     }
+    // The source's own test split; the validation split is carved from its training samples.
+    const std::int64_t n_validation = validationCount(client.local.size(), validation_fraction);
+    if (n_validation == 0) {
+      federation.add({client.name, client.local, client.local.slice(0, 0), client.test});
+      continue;
+    }
+    auto gen = streams.torchGenerator(Purpose::LocalSplit, kNoRound, id);
+    const Dataset ordered = client.local.select(torch::randperm(client.local.size(), gen, torch::kInt64));
+    const std::int64_t n_fit = client.local.size() - n_validation;
+    federation.add({client.name, ordered.slice(0, n_fit), ordered.slice(n_fit, ordered.size()), client.test});
   }
   return federation.finish(source.server_test);
 }
