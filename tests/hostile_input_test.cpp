@@ -46,6 +46,13 @@ TEST(HostileData, IdxHeadersThatLieAreRefusedBeforeTheyAreBelieved) {
   std::ofstream(dir.file("claims"), std::ios::binary)
       << std::string("\0\0\x08\x01\x80\0\0\0", 8) << std::string(16, '\x01');
   EXPECT_TRUE(mentions(errorOf([&] { readIdx(dir.file("claims")); }), "truncated: its header promises 2147483648"));
+  // One item of 2^34 bytes claimed, read as a rank reads chosen items: refused as truncated too,
+  // with memory following the bytes there, not the 16 GiB claimed.
+  std::ofstream(dir.file("one-huge-item"), std::ios::binary)
+      << std::string("\0\0\x08\x03\0\0\0\x01\0\x01\0\0\0\x04\0\0", 16) << std::string(16, '\x01');
+  const std::vector<std::int64_t> first = {0};
+  EXPECT_TRUE(mentions(errorOf([&] { readIdx(dir.file("one-huge-item"), &first); }),
+                       "truncated: its header promises 17179869184 values but it holds 16"));
   std::filesystem::create_directory(dir.file("a-directory"));
   EXPECT_TRUE(mentions(errorOf([&] { readIdx(dir.file("a-directory")); }), "is a directory"));
 }

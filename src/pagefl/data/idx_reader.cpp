@@ -101,6 +101,27 @@ std::vector<std::uint8_t> readAllValues(OpenedIdx& opened, const std::string& pa
   return values;
 }
 
+// Reads the next `bytes` bytes onto the end of `into`, or past them when `into` is null, in pieces,
+// so that memory follows the bytes really there and not what a header claims. Returns how many
+// were there.
+std::size_t readOrSkip(OpenedIdx& opened, std::vector<std::uint8_t>* into, std::size_t bytes, const std::string& path) {
+  static thread_local std::vector<std::uint8_t> skipped(kFirstPiece);
+  std::size_t done = 0;
+  while (done < bytes) {
+    const std::size_t piece = std::min(bytes - done, kFirstPiece);
+    std::uint8_t* target = skipped.data();
+    if (into) {
+      into->resize(into->size() + piece);
+      target = into->data() + into->size() - piece;
+    }
+    const std::size_t read = readUpTo(opened.file.get(), target, piece, path);
+    if (into) into->resize(into->size() - (piece - read));
+    done += read;
+    if (read < piece) break;
+  }
+  return done;
+}
+
 // The values of the items at `items` (ascending, distinct) only; the rest are read past.
 std::vector<std::uint8_t> readItemValues(OpenedIdx& opened, const std::vector<std::int64_t>& items,
                                          const std::string& path) {
@@ -109,12 +130,11 @@ std::vector<std::uint8_t> readItemValues(OpenedIdx& opened, const std::vector<st
     if (items[i] < 0 || items[i] >= item_count || (i > 0 && items[i] <= items[i - 1]))
       throw Error("'{}': item {} asked for is not one of its {} items in ascending order", path, items[i], item_count);
   const auto item_size = static_cast<std::size_t>(item_count == 0 ? 0 : opened.count / item_count);
-  std::vector<std::uint8_t> values(items.size() * item_size), skipped(item_size);
+  std::vector<std::uint8_t> values;
   std::size_t next = 0;
   for (std::int64_t item = 0; item < item_count; ++item) {
     const bool kept = next < items.size() && items[next] == item;
-    std::uint8_t* into = kept ? values.data() + next * item_size : skipped.data();
-    const std::size_t read = readUpTo(opened.file.get(), into, item_size, path);
+    const std::size_t read = readOrSkip(opened, kept ? &values : nullptr, item_size, path);
     if (read != item_size)
       throw Error("'{}' is truncated: its header promises {} values but it holds {}", path, opened.count,
                   static_cast<std::size_t>(item) * item_size + read);
