@@ -131,6 +131,7 @@ std::vector<std::uint8_t> readItemValues(OpenedIdx& opened, const std::vector<st
       throw Error("'{}': item {} asked for is not one of its {} items in ascending order", path, items[i], item_count);
   const auto item_size = static_cast<std::size_t>(item_count == 0 ? 0 : opened.count / item_count);
   std::vector<std::uint8_t> values;
+  if (item_size == 0) return values;  // empty items: nothing to read, however many are claimed
   std::size_t next = 0;
   for (std::int64_t item = 0; item < item_count; ++item) {
     const bool kept = next < items.size() && items[next] == item;
