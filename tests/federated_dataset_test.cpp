@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <filesystem>
+
 #include "pagefl/core/config.h"
 #include "pagefl/core/error.h"
 #include "pagefl/data/sample_pool.h"
@@ -116,6 +118,19 @@ TEST(FederatedDataset, ASelectionReadsItsClientsAsTheWholeReadHasThemAndOnlyThos
       buildFederatedDataset(mnistLike(dir, {"partition.num_clients=4"}), {[](std::int64_t) { return false; }});
   EXPECT_EQ(counts_only.local.size(), 0);
   EXPECT_EQ(counts_only.clients[2].train_label_counts.size(), 10u);
+}
+
+// The images are read only after the partition, but a file whose length belies its header is
+// named first, raw or gzipped, rather than a partition error that would follow from it.
+TEST(FederatedDataset, ADamagedImagesFileIsNamedBeforeThePartitionIsDrawn) {
+  for (bool gzip : {false, true}) {
+    TempDir dir;
+    testing::writeMnistLikeDataset(dir.file("mnist"), 100, 20, gzip);
+    const std::string images = dir.file(gzip ? "mnist/train-images-idx3-ubyte.gz" : "mnist/train-images-idx3-ubyte");
+    std::filesystem::resize_file(images, 300);
+    const std::string error = testing::errorOf([&] { buildFederatedDataset(mnistLike(dir)); });
+    EXPECT_NE(error.find(images), std::string::npos) << error;
+  }
 }
 
 TEST(SamplePool, ASubsetReadsTheSourceRowsItStandsFor) {

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "pagefl/core/error.h"
@@ -187,14 +188,38 @@ void requireLabelledImages(const std::string& images_path, const std::vector<std
                 images[2]);
 }
 
+// Whether the file's length is what its header promises: the file's own length when raw, the
+// length gzip records in its trailer (modulo 2^32, of the last member) when gzipped. Cheap; false
+// means only that the file must be read through to know.
+bool lengthMatchesHeader(const std::string& path, const std::vector<std::int64_t>& dims) {
+  std::uint64_t expected = 4 + 4 * dims.size();
+  std::uint64_t values = 1;
+  for (std::int64_t size : dims) values *= static_cast<std::uint64_t>(size);
+  expected += values;
+  std::ifstream in(path, std::ios::binary);
+  unsigned char magic[2] = {0, 0}, trailer[4] = {0, 0, 0, 0};
+  in.read(reinterpret_cast<char*>(magic), 2);
+  in.seekg(0, std::ios::end);
+  const auto length = static_cast<std::uint64_t>(in.tellg());
+  if (!in) return false;
+  if (magic[0] != 0x1f || magic[1] != 0x8b) return length == expected;
+  if (length < 18) return false;  // shorter than any gzip member
+  in.seekg(-4, std::ios::end);
+  in.read(reinterpret_cast<char*>(trailer), 4);
+  const std::uint32_t recorded =
+      trailer[0] | (trailer[1] << 8) | (trailer[2] << 16) | (static_cast<std::uint32_t>(trailer[3]) << 24);
+  return in && recorded == static_cast<std::uint32_t>(expected);
+}
+
 }  // namespace
 
 torch::Tensor readIdxLabels(const std::string& labels_path, const std::string& images_path) {
-  // The images file first, so that errors name it first, and read through once keeping nothing, so
-  // that a damaged file is reported as such before a partition is drawn from the labels.
+  // The images file first, so that errors name it first; when its length does not match its
+  // header it is read through at once (nothing kept), so that a damaged file is reported as such
+  // before a partition is drawn from the labels.
   const std::vector<std::int64_t> images = readIdxDims(images_path);
   const std::vector<std::int64_t> nothing;
-  readIdx(images_path, &nothing);
+  if (!lengthMatchesHeader(images_path, images)) readIdx(images_path, &nothing);
   IdxArray labels = readIdx(labels_path);
   requireLabelledImages(images_path, images, labels_path, labels.dims);
   return torch::from_blob(labels.values.data(), {labels.dims[0]}, torch::kUInt8).to(torch::kInt64);

@@ -32,9 +32,9 @@ void writeIdx(const std::string& path, const IdxArray& array, bool gzip);
 Dataset readIdxImagesAndLabels(const std::string& images_path, const std::string& labels_path);
 
 // The two halves of it, for reading the labels first and the images of chosen samples later:
-// the labels ([N], int64), checked against the images file (read through once, nothing kept, to
-// find damage); and the images [N, 1, rows, cols] in [0, 1], only those at `items` (ascending,
-// distinct) when given.
+// the labels ([N], int64), checked against the images file (read through at once, nothing kept,
+// when its length does not match its header, so that damage is found first); and the images
+// [N, 1, rows, cols] in [0, 1], only those at `items` (ascending, distinct) when given.
 torch::Tensor readIdxLabels(const std::string& labels_path, const std::string& images_path);
 torch::Tensor readIdxImages(const std::string& images_path, const std::vector<std::int64_t>* items = nullptr);
 

@@ -49,9 +49,9 @@ class RankRound {
       const std::size_t end = std::min(owned.size(), begin + kTrainChunk);
       std::vector<CheckedUpdate> checked =
           clients_.trainChecked(message, {owned.begin() + begin, owned.begin() + end}, &scores);
-      const std::size_t first = uploads.size();
+      const std::size_t first = uploads.size(), first_kept = kept_.size();
       for (CheckedUpdate& one : checked) take(one, message.export_personal);
-      if (score_samples_) score(first, scores);
+      if (score_samples_) score(first, first_kept, scores);
     }
   }
 
@@ -91,11 +91,9 @@ class RankRound {
     uploads.push_back(std::move(upload));
   }
 
-  // The aggregation's scores of the uploads from `first` on (stacked by block, as the server
-  // half scores them in one process).
-  void score(std::size_t first, UploadScoreCache& scores) {
-    std::size_t kept_at = kept_.size();
-    for (std::size_t i = first; i < uploads.size(); ++i) kept_at -= uploads[i].facts.has_params ? 1 : 0;
+  // The aggregation's scores of the uploads from `first` on, whose parameters are kept from
+  // `kept_at` on (stacked by block, as the server half scores them in one process).
+  void score(std::size_t first, std::size_t kept_at, UploadScoreCache& scores) {
     std::vector<RankUpload*> scored;
     std::vector<torch::Tensor> params;
     std::vector<std::int64_t> blocks;
