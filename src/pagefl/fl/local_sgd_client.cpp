@@ -12,9 +12,19 @@ GradientHook proximalHook(double mu, const torch::Tensor& centre) {
   };
 }
 
+const torch::Tensor& trainingStart(const LocalSgdJob& job, const ServerMessage& message) {
+  return job.start.defined() ? job.start : message.global;
+}
+
 ClientUpdate LocalSgdClient::run(const ServerMessage& message, ClientContext& context) const {
   LocalSgdJob job = prepare(message, context);
-  context.model.load(message.global);
+  if (job.side) {
+    SideTraining& side = *job.side;
+    context.model.load(side.start);
+    trainSgd(context.model, context.train, job.sgd, side.shuffle, proximalHook(side.proximal_mu, message.global));
+    side.trained = context.model.snapshot();
+  }
+  context.model.load(trainingStart(job, message));
   const TrainStats stats =
       trainSgd(context.model, context.train, job.sgd, job.shuffle, proximalHook(job.proximal_mu, message.global));
   return finish(message, context, job, stats);

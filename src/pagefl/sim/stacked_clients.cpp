@@ -21,8 +21,8 @@ std::optional<std::string> whyNotStacked(const Config& config, const ModelSpec& 
   if (config.train.momentum != 0) return std::string("train.momentum is not 0");
   if (!dynamic_cast<const LocalSgdClient*>(&client))
     return "algorithm.name = \"" + config.algorithm.name +
-           "\" does not train by plain local SGD from the received model (stacking serves fedavg, fedprox, "
-           "fedavg-ft, fedbabu, page and dapfl)";
+           "\" does not train by plain local SGD (stacking serves fedavg, fedprox, "
+           "fedavg-ft, fedbabu, page, dapfl, ditto and fedala)";
   return std::nullopt;
 }
 
@@ -66,53 +66,79 @@ std::vector<ClientUpdate> runStacked(const LocalSgdClient& half, const ServerMes
     train[i] = context.train;
   });
 
-  // Units of work: a stack of jobs, or one job that cannot be stacked, trained alone.
+  // Every training of the round: each job's upload training, then its side training if it has one.
+  struct Training {
+    std::size_t job;
+    bool side;
+  };
+  std::vector<Training> trainings;
+  std::vector<StackedSgdJob> described;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    LocalSgdJob& job = jobs[i];
+    trainings.push_back({i, false});
+    described.push_back(
+        {train[i], trainingStart(job, message), job.sgd, &job.shuffle, job.proximal_mu, message.global});
+    if (job.side) {
+      trainings.push_back({i, true});
+      described.push_back(
+          {train[i], job.side->start, job.sgd, &job.side->shuffle, job.side->proximal_mu, message.global});
+    }
+  }
+
+  // Units of work: a stack of trainings, or one training that cannot be stacked, trained alone.
   struct Unit {
-    std::vector<std::size_t> jobs;
+    std::vector<std::size_t> trainings;
     bool alone = false;
   };
   std::vector<Unit> units;
-  std::vector<StackedSgdJob> stackable(clients.size());
-  std::vector<std::size_t> stacked_jobs;
+  std::vector<std::size_t> stacked;
   std::vector<std::int64_t> steps;
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    stackable[i] = {train[i], message.global, jobs[i].sgd, &jobs[i].shuffle, jobs[i].proximal_mu, message.global};
-    if (whyNotStackable(jobs[i].sgd)) {
-      units.push_back({{i}, true});
+  for (std::size_t t = 0; t < described.size(); ++t) {
+    if (whyNotStackable(described[t].sgd)) {
+      units.push_back({{t}, true});
     } else {
-      stacked_jobs.push_back(i);
-      steps.push_back(stepsOf(stackable[i]));
+      stacked.push_back(t);
+      steps.push_back(stepsOf(described[t]));
     }
   }
   for (const auto& stack : dealStacks(steps)) {
     Unit unit;
-    for (std::size_t s : stack) unit.jobs.push_back(stacked_jobs[s]);
+    for (std::size_t s : stack) unit.trainings.push_back(stacked[s]);
     units.push_back(std::move(unit));
   }
 
-  std::vector<StackedSgdResult> trained(clients.size());
+  std::vector<StackedSgdResult> trained(described.size());
   const ParamLayout& layout = pool.replica(0).layout();
   pool.forEach(static_cast<std::int64_t>(units.size()), [&](std::int64_t u, FlatModel& replica) {
     const Unit& unit = units[static_cast<std::size_t>(u)];
     if (unit.alone) {
-      const std::size_t i = unit.jobs.front();
-      replica.load(message.global);
-      trained[i].stats = trainSgd(replica, train[i], jobs[i].sgd, jobs[i].shuffle,
-                                  proximalHook(jobs[i].proximal_mu, message.global));
-      trained[i].params = replica.snapshot();
+      const std::size_t t = unit.trainings.front();
+      StackedSgdJob& training = described[t];
+      replica.load(training.start);
+      trained[t].stats = trainSgd(replica, training.train, training.sgd, *training.shuffle,
+                                  proximalHook(training.proximal_mu, training.centre));
+      trained[t].params = replica.snapshot();
       return;
     }
     std::vector<StackedSgdJob> stack;
-    for (std::size_t i : unit.jobs) stack.push_back(stackable[i]);
+    for (std::size_t t : unit.trainings) stack.push_back(described[t]);
     std::vector<StackedSgdResult> results = trainStacked(layout, stack);
-    for (std::size_t j = 0; j < unit.jobs.size(); ++j) trained[unit.jobs[j]] = std::move(results[j]);
+    for (std::size_t j = 0; j < unit.trainings.size(); ++j) trained[unit.trainings[j]] = std::move(results[j]);
   });
 
+  std::vector<std::size_t> upload_training(clients.size());
+  for (std::size_t t = 0; t < trainings.size(); ++t) {
+    if (trainings[t].side)
+      jobs[trainings[t].job].side->trained = trained[t].params;
+    else
+      upload_training[trainings[t].job] = t;
+  }
   std::vector<ClientUpdate> updates(clients.size());
   pool.forEach(count, [&](std::int64_t i, FlatModel& replica) {
     ClientContext context = contextOf(clients[i], replica);
-    replica.load(trained[i].params);
-    updates[i] = half.finish(message, context, jobs[i], trained[i].stats);
+    const StackedSgdResult& upload = trained[upload_training[static_cast<std::size_t>(i)]];
+    replica.load(upload.params);
+    updates[i] = half.finish(message, context, jobs[i], upload.stats);
   });
   return updates;
 }

@@ -1,5 +1,5 @@
 // The simulator's stacked-clients path (run.batched_clients): a round's clients of a small fully
-// connected model whose algorithm trains by plain local SGD from the received model are
+// connected model whose algorithm trains by plain local SGD (LocalSgdClient) are
 // prepared and finished one at a time on the worker pool, but trained together, stacked
 // (nn/stacked_sgd.h). The stacks are fixed by the round's clients alone, never by the worker
 // count, so results are the same for any number of workers.

@@ -7,21 +7,24 @@
 
 namespace pagefl {
 
-ClientUpdate DittoClient::run(const ServerMessage& message, ClientContext& context) const {
-  ClientUpdate update = openUpdate(message, context);
-  torch::Tensor& personal = persistentCopy(context.state, "personal_model", message.global);
-  const torch::Tensor& global = message.global;
-  const double lambda = lambda_;
-  context.model.load(personal);
-  auto personal_rng = context.streams.engine(Purpose::FineTuneShuffle, message.round, context.client);
-  trainSgd(context.model, context.train, sgd_, personal_rng,
-           [&](FlatModel& m) { m.grads().add_(m.params(), lambda).add_(global, -lambda); });
-  personal.copy_(context.model.params());
+LocalSgdJob DittoClient::prepare(const ServerMessage& message, ClientContext& context) const {
+  LocalSgdJob job{.update = openUpdate(message, context),
+                  .sgd = sgd_,
+                  .shuffle = context.streams.engine(Purpose::Shuffle, message.round, context.client)};
+  job.side = SideTraining{.start = persistentCopy(context.state, "personal_model", message.global),
+                          .shuffle = context.streams.engine(Purpose::FineTuneShuffle, message.round, context.client),
+                          .proximal_mu = lambda_};
+  loadGlobalAndScore(job.update, message, context, eval_batch_size_);
+  return job;
+}
 
-  loadGlobalAndScore(update, message, context, eval_batch_size_);
-  auto rng = context.streams.engine(Purpose::Shuffle, message.round, context.client);
-  recordTraining(update, trainSgd(context.model, context.train, sgd_, rng), context);
+ClientUpdate DittoClient::finish(const ServerMessage& message, ClientContext& context, LocalSgdJob& job,
+                                 const TrainStats& stats) const {
+  ClientUpdate update = std::move(job.update);
+  recordTraining(update, stats, context);
   update.params = context.model.snapshot();
+  torch::Tensor& personal = context.state.tensor("personal_model");
+  personal.copy_(job.side->trained);
   scorePersonal(update, message, context, personal, eval_batch_size_);
   return update;
 }

@@ -8,13 +8,14 @@
 // model first. Both start from the received w and the personal step's centre is that same w, so
 // the order changes nothing but which random stream shuffles which pass. pagefl trains the
 // personal model first (shuffled from the FineTuneShuffle stream), then the global copy.
-// v_k starts as the first global model the client receives.
+// v_k starts as the first global model the client receives. The two trainings are independent,
+// so the simulator stacks them with other clients' (LocalSgdClient's side training).
 //
 // Streams: G->L the received w; P->L and P->S the personal model v_k; the upload is the trained
 // global copy.
 #pragma once
 
-#include "pagefl/fl/algorithm.h"
+#include "pagefl/fl/local_sgd_client.h"
 
 namespace pagefl {
 
@@ -25,11 +26,13 @@ struct DittoSettings {
   }
 };
 
-class DittoClient final : public ClientAlgorithm {
+class DittoClient final : public LocalSgdClient {
  public:
   DittoClient(SgdOptions sgd, double lambda, std::int64_t eval_batch_size)
       : sgd_(sgd), lambda_(lambda), eval_batch_size_(eval_batch_size) {}
-  ClientUpdate run(const ServerMessage& message, ClientContext& context) const override;
+  LocalSgdJob prepare(const ServerMessage& message, ClientContext& context) const override;
+  ClientUpdate finish(const ServerMessage& message, ClientContext& context, LocalSgdJob& job,
+                      const TrainStats& stats) const override;
 
  private:
   SgdOptions sgd_;

@@ -64,15 +64,25 @@ void FedAlaClient::blend(const ServerMessage& message, ClientContext& context, c
   model.load(start);
 }
 
-ClientUpdate FedAlaClient::run(const ServerMessage& message, ClientContext& context) const {
-  ClientUpdate update = openUpdate(message, context);
-  loadGlobalAndScore(update, message, context, eval_batch_size_);
-  torch::Tensor& local = context.state.tensor("local_model");
-  if (local.defined() && context.train.size() > 0) blend(message, context, local);
-  auto rng = context.streams.engine(Purpose::Shuffle, message.round, context.client);
-  recordTraining(update, trainSgd(context.model, context.train, sgd_, rng), context);
+LocalSgdJob FedAlaClient::prepare(const ServerMessage& message, ClientContext& context) const {
+  LocalSgdJob job{.update = openUpdate(message, context),
+                  .sgd = sgd_,
+                  .shuffle = context.streams.engine(Purpose::Shuffle, message.round, context.client)};
+  loadGlobalAndScore(job.update, message, context, eval_batch_size_);
+  const torch::Tensor& local = context.state.tensor("local_model");
+  if (local.defined() && context.train.size() > 0) {
+    blend(message, context, local);
+    job.start = context.model.snapshot();
+  }
+  return job;
+}
+
+ClientUpdate FedAlaClient::finish(const ServerMessage& message, ClientContext& context, LocalSgdJob& job,
+                                  const TrainStats& stats) const {
+  ClientUpdate update = std::move(job.update);
+  recordTraining(update, stats, context);
   update.params = context.model.snapshot();
-  local = update.params.clone();
+  context.state.tensor("local_model") = update.params.clone();
   scorePersonal(update, message, context, update.params, eval_batch_size_);
   return update;
 }

@@ -17,7 +17,7 @@
 // Streams: G->L the received global; P->L and P->S the trained local model (the upload).
 #pragma once
 
-#include "pagefl/fl/algorithm.h"
+#include "pagefl/fl/local_sgd_client.h"
 
 namespace pagefl {
 
@@ -45,11 +45,15 @@ torch::Tensor fedAlaBlend(const torch::Tensor& local, const torch::Tensor& globa
 void fedAlaWeightStep(torch::Tensor& weights, const torch::Tensor& grad_at_blend, const torch::Tensor& local,
                       const torch::Tensor& global, double eta);
 
-class FedAlaClient final : public ClientAlgorithm {
+// The blend is learnt before training, one client at a time; the local training from it is
+// plain SGD, which the simulator stacks with other clients'.
+class FedAlaClient final : public LocalSgdClient {
  public:
   FedAlaClient(SgdOptions sgd, FedAlaOptions options, std::int64_t eval_batch_size)
       : sgd_(sgd), options_(options), eval_batch_size_(eval_batch_size) {}
-  ClientUpdate run(const ServerMessage& message, ClientContext& context) const override;
+  LocalSgdJob prepare(const ServerMessage& message, ClientContext& context) const override;
+  ClientUpdate finish(const ServerMessage& message, ClientContext& context, LocalSgdJob& job,
+                      const TrainStats& stats) const override;
 
  private:
   // Learns the client's weights and leaves the blended starting point in context.model.

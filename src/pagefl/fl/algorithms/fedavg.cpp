@@ -76,8 +76,10 @@ Metrics FedAvgServer::finish(std::int64_t, BlockedSum& sum, ServerEvaluator&) {
 }
 
 LocalSgdJob FedAvgClient::prepare(const ServerMessage& message, ClientContext& context) const {
-  LocalSgdJob job{openUpdate(message, context), localOptions(context),
-                  context.streams.engine(Purpose::Shuffle, message.round, context.client), mu_, {}};
+  LocalSgdJob job{.update = openUpdate(message, context),
+                  .sgd = localOptions(context),
+                  .shuffle = context.streams.engine(Purpose::Shuffle, message.round, context.client),
+                  .proximal_mu = mu_};
   loadGlobalAndScore(job.update, message, context, eval_batch_size_);
   return job;
 }
