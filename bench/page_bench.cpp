@@ -1,6 +1,8 @@
 // PAGE on the published Synthetic setup: seconds per round and local training steps per second
 // with W = 1 and 2, and the share of a round spent in the agents (RL), in the server's evaluation
-// of every upload, and in local training (the rest). Components are timed in the same run.
+// of every upload, and in local training (the rest). Components are timed in the same run. The
+// personalised baselines that PAGE is compared with at the paper's horizon (Ditto, FedALA) on the
+// same setup, one client at a time against stacked.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -59,6 +61,24 @@ void PageSyntheticRound(benchmark::State& state) {
   state.counters["train_steps_per_s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
 }
 
+// Ditto (0) or FedALA (1) on the same setup at the middle of PAGE's action ranges (lr 0.05, 10
+// epochs), 4 rounds (FedALA's first blend, which learns until its loss settles, is in round 2).
+void PersonalisedSyntheticRound(benchmark::State& state) {
+  const char* algorithm = state.range(0) == 0 ? "ditto" : "fedala";
+  const Config config = loadConfig(PAGEFL_SOURCE_DIR "/configs/page-synthetic.toml",
+                                   {"run.rounds=4", "run.progress=false", fmt::format("run.workers={}", state.range(1)),
+                                    state.range(2) != 0 ? "run.batched_clients=on" : "run.batched_clients=off",
+                                    fmt::format("algorithm.name={}", algorithm), "train.lr=0.05", "train.epochs=10"});
+  std::int64_t rounds = 0;
+  for (auto _ : state) {
+    Simulator(config, syntheticData()).run({});
+    rounds += config.run.rounds;
+  }
+  state.SetLabel(algorithm);
+  state.counters["s_per_round"] =
+      benchmark::Counter(static_cast<double>(rounds), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 // What the server's agent needs every round: the 100 uploads scored on the server test set.
 void ServerEvaluationOf100Uploads(benchmark::State& state) {
   const FederatedDataset& data = syntheticData();
@@ -101,6 +121,12 @@ void AgentsActAndUpdate(benchmark::State& state) {
 }
 
 BENCHMARK(PageSyntheticRound)->ArgsProduct({{1, 2}, {0, 1}})->ArgNames({"W", "stacked"})->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+BENCHMARK(PersonalisedSyntheticRound)
+    ->ArgsProduct({{0, 1}, {1, 2}, {0, 1}})
+    ->ArgNames({"fedala", "W", "stacked"})
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime()
+    ->Iterations(1);
 BENCHMARK(ServerEvaluationOf100Uploads)->Arg(1)->Arg(2)->ArgName("W")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(AgentsActAndUpdate)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -239,6 +239,13 @@ TEST(ParamMask, HeadIsTheLastModulesAndNormIsTheNormalisationLayers) {
   EXPECT_EQ(head.indices[0].item<std::int64_t>(), 25);
   EXPECT_EQ(head.ones.sum().item<float>(), 18.0f);
   EXPECT_NE(testing::errorOf([&] { headMask(mlp.layout(), 2); }).find("head_layers = 2"), std::string::npos);
+  // FedALA may adapt the whole model, and names its own setting when asked for more.
+  EXPECT_EQ(lastModulesMask(mlp.layout(), 2, "algorithm.fedala_layers").count(), 43);
+  EXPECT_EQ(lastModulesMask(mlp.layout(), 1, "algorithm.fedala_layers").count(), 18);
+  EXPECT_NE(testing::errorOf([&] {
+              lastModulesMask(mlp.layout(), 3, "algorithm.fedala_layers");
+            }).find("algorithm.fedala_layers = 3"),
+            std::string::npos);
 
   FlatModel cnn(makeNetwork({"cnn-gn", {1, 28, 28}, 10, {}}));
   ParamMask norm = normMask(cnn.layout());

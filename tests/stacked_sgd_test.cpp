@@ -148,11 +148,14 @@ TEST(StackedClients, ForcedOnRefusesWhatItCannotServeNamingWhy) {
 // Ditto trains two models per client (its personal model as a side training) and FedALA trains
 // from its blend: stacked, each agrees with its one-client-at-a-time run to float rounding, so
 // over a few rounds every accuracy stays within a test sample or so of the per-client path.
+// FedALA also on logistic regression, where it adapts the whole (one-module) model.
 TEST(StackedClients, DittoAndFedAlaTrackThePerClientPath) {
   TempDir dir;
-  for (const char* algorithm : {"ditto", "fedala"}) {
-    SCOPED_TRACE(algorithm);
-    auto stacked_setup = smallSynthetic(algorithm), single_setup = smallSynthetic(algorithm);
+  for (const auto& [algorithm, model] : {std::pair{"ditto", "mlp"}, {"fedala", "mlp"}, {"fedala", "logreg"}}) {
+    SCOPED_TRACE(fmt::format("{} on {}", algorithm, model));
+    auto stacked_setup = smallSynthetic(algorithm);
+    stacked_setup.push_back(fmt::format("model.name={}", model));
+    auto single_setup = stacked_setup;
     single_setup.push_back("run.batched_clients=off");
     const auto stacked = simulate(dir, stacked_setup), single = simulate(dir, single_setup);
     ASSERT_EQ(stacked.rounds.size(), 4u);

@@ -25,20 +25,40 @@ ParamMask maskWhere(const ParamLayout& layout, const std::function<bool(std::siz
 
 }  // namespace
 
-ParamMask headMask(const ParamLayout& layout, std::int64_t layers) {
+namespace {
+
+std::vector<std::string> modulesOf(const ParamLayout& layout) {
   std::vector<std::string> modules;  // in layout order, each once
   for (const ParamEntry& entry : layout.entries())
     if (modules.empty() || modules.back() != moduleOf(entry.name)) modules.push_back(moduleOf(entry.name));
+  return modules;
+}
+
+ParamMask lastModules(const ParamLayout& layout, const std::vector<std::string>& modules, std::int64_t layers) {
+  const std::string& first = modules[modules.size() - static_cast<std::size_t>(layers)];
+  bool selected = false;
+  return maskWhere(layout, [&](std::size_t i) {
+    selected = selected || moduleOf(layout.entries()[i].name) == first;
+    return selected;
+  });
+}
+
+}  // namespace
+
+ParamMask headMask(const ParamLayout& layout, std::int64_t layers) {
+  const std::vector<std::string> modules = modulesOf(layout);
   if (layers < 1 || layers >= static_cast<std::int64_t>(modules.size()))
     throw Error("algorithm.head_layers = {} but the model has {} parameterised modules; the head must leave a body "
                 "of at least one",
                 layers, modules.size());
-  const std::string& first_head = modules[modules.size() - static_cast<std::size_t>(layers)];
-  bool in_head = false;
-  return maskWhere(layout, [&](std::size_t i) {
-    in_head = in_head || moduleOf(layout.entries()[i].name) == first_head;
-    return in_head;
-  });
+  return lastModules(layout, modules, layers);
+}
+
+ParamMask lastModulesMask(const ParamLayout& layout, std::int64_t layers, const std::string& setting) {
+  const std::vector<std::string> modules = modulesOf(layout);
+  if (layers < 1 || layers > static_cast<std::int64_t>(modules.size()))
+    throw Error("{} = {} but the model has {} parameterised modules", setting, layers, modules.size());
+  return lastModules(layout, modules, layers);
 }
 
 ParamMask normMask(const ParamLayout& layout) {

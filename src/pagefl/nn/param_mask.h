@@ -24,8 +24,13 @@ struct ParamMask {
 };
 
 // The last `layers` parameterised modules (a module is a name's prefix before its last '.'): the
-// classifier head. `layers` >= 1; throws pagefl::Error when the model has fewer modules.
+// classifier head (algorithm.head_layers). `layers` >= 1 and it must leave a body of at least one
+// module; throws pagefl::Error otherwise.
 ParamMask headMask(const ParamLayout& layout, std::int64_t layers);
+
+// The last `layers` modules, up to the whole model (FedALA adapts every module of a logistic
+// regression). Throws pagefl::Error naming `setting` when the model has fewer modules.
+ParamMask lastModulesMask(const ParamLayout& layout, std::int64_t layers, const std::string& setting);
 
 // Normalisation layers' parameters: modules whose name contains "norm" or "bn" (FedBN). Empty
 // when the model has none.

@@ -33,9 +33,9 @@ void fedAlaWeightStep(torch::Tensor& weights, const torch::Tensor& grad_at_blend
   weights.sub_(grad_at_blend * (global - local), eta).clamp_(0.0, 1.0);
 }
 
-void FedAlaClient::blend(const ServerMessage& message, ClientContext& context, const torch::Tensor& local) const {
+void FedAlaClient::blend(const ServerMessage& message, ClientContext& context, const ParamMask& adapted,
+                         const torch::Tensor& local) const {
   FlatModel& model = context.model;
-  const ParamMask adapted = headMask(model.layout(), options_.layers);
   const torch::Tensor local_part = adapted.gather(local), global_part = adapted.gather(message.global);
   const bool first = !context.state.has("ala_weights");
   torch::Tensor& weights = context.state.tensor("ala_weights");
@@ -69,9 +69,11 @@ LocalSgdJob FedAlaClient::prepare(const ServerMessage& message, ClientContext& c
                   .sgd = sgd_,
                   .shuffle = context.streams.engine(Purpose::Shuffle, message.round, context.client)};
   loadGlobalAndScore(job.update, message, context, eval_batch_size_);
+  // Checked every round, so that a bad fedala_layers is named in round 1, before any blend.
+  const ParamMask adapted = lastModulesMask(context.model.layout(), options_.layers, "algorithm.fedala_layers");
   const torch::Tensor& local = context.state.tensor("local_model");
   if (local.defined() && context.train.size() > 0) {
-    blend(message, context, local);
+    blend(message, context, adapted, local);
     job.start = context.model.snapshot();
   }
   return job;

@@ -9,6 +9,7 @@
 // Hyperparameters (the authors' defaults): algorithm.fedala_eta 1.0 (lr of W),
 // fedala_data_fraction 0.8 (their rand_percent 80), fedala_layers 1 (the last module, their
 // layer_idx 2 counts the weight and bias tensors), fedala_threshold 0.1 and fedala_history 10.
+// Up to every module may be adapted (a logistic regression has one).
 // W starts at 1 (the global model) and persists per client. On the first blending round W is
 // learnt until the std of the last fedala_history losses drops below the threshold, as the
 // authors' code does; pagefl also stops after 50 passes so a noisy loss cannot hang the client.
@@ -18,6 +19,7 @@
 #pragma once
 
 #include "pagefl/fl/local_sgd_client.h"
+#include "pagefl/nn/param_mask.h"
 
 namespace pagefl {
 
@@ -57,7 +59,8 @@ class FedAlaClient final : public LocalSgdClient {
 
  private:
   // Learns the client's weights and leaves the blended starting point in context.model.
-  void blend(const ServerMessage& message, ClientContext& context, const torch::Tensor& local) const;
+  void blend(const ServerMessage& message, ClientContext& context, const ParamMask& adapted,
+             const torch::Tensor& local) const;
 
   SgdOptions sgd_;
   FedAlaOptions options_;
