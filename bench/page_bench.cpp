@@ -7,6 +7,9 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <string>
+#include <vector>
+
 #include "pagefl/core/config.h"
 #include "pagefl/data/federated_dataset.h"
 #include "pagefl/engine/worker_pool.h"
@@ -20,10 +23,14 @@ namespace {
 
 // The published setup, 3 rounds of which the last acts on the policy (warm-up 2), or `rounds`;
 // clients trained one at a time or stacked (run.batched_clients).
-Config pageSynthetic(std::int64_t workers, bool stacked = false, std::int64_t rounds = 3) {
-  return loadConfig(PAGEFL_SOURCE_DIR "/configs/page-synthetic.toml",
-                    {fmt::format("run.rounds={}", rounds), "page.warmup_rounds=2", "run.progress=false", fmt::format("run.workers={}", workers),
-                     stacked ? "run.batched_clients=on" : "run.batched_clients=off"});
+// `extra` overrides come last.
+Config pageSynthetic(std::int64_t workers, bool stacked = false, std::int64_t rounds = 3,
+                     const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> overrides = {fmt::format("run.rounds={}", rounds), "page.warmup_rounds=2",
+                                        "run.progress=false", fmt::format("run.workers={}", workers),
+                                        stacked ? "run.batched_clients=on" : "run.batched_clients=off"};
+  overrides.insert(overrides.end(), extra.begin(), extra.end());
+  return loadConfig(PAGEFL_SOURCE_DIR "/configs/page-synthetic.toml", overrides);
 }
 
 const FederatedDataset& syntheticData() {
@@ -65,10 +72,9 @@ void PageSyntheticRound(benchmark::State& state) {
 // epochs), 4 rounds (FedALA's first blend, which learns until its loss settles, is in round 2).
 void PersonalisedSyntheticRound(benchmark::State& state) {
   const char* algorithm = state.range(0) == 0 ? "ditto" : "fedala";
-  const Config config = loadConfig(PAGEFL_SOURCE_DIR "/configs/page-synthetic.toml",
-                                   {"run.rounds=4", "run.progress=false", fmt::format("run.workers={}", state.range(1)),
-                                    state.range(2) != 0 ? "run.batched_clients=on" : "run.batched_clients=off",
-                                    fmt::format("algorithm.name={}", algorithm), "train.lr=0.05", "train.epochs=10"});
+  const Config config =
+      pageSynthetic(state.range(1), state.range(2) != 0, 4,
+                    {fmt::format("algorithm.name={}", algorithm), "train.lr=0.05", "train.epochs=10"});
   std::int64_t rounds = 0;
   for (auto _ : state) {
     Simulator(config, syntheticData()).run({});

@@ -33,8 +33,8 @@ void fedAlaWeightStep(torch::Tensor& weights, const torch::Tensor& grad_at_blend
   weights.sub_(grad_at_blend * (global - local), eta).clamp_(0.0, 1.0);
 }
 
-void FedAlaClient::blend(const ServerMessage& message, ClientContext& context, const ParamMask& adapted,
-                         const torch::Tensor& local) const {
+torch::Tensor FedAlaClient::blend(const ServerMessage& message, ClientContext& context, const ParamMask& adapted,
+                                  const torch::Tensor& local) const {
   FlatModel& model = context.model;
   const torch::Tensor local_part = adapted.gather(local), global_part = adapted.gather(message.global);
   const bool first = !context.state.has("ala_weights");
@@ -61,7 +61,7 @@ void FedAlaClient::blend(const ServerMessage& message, ClientContext& context, c
       break;
   }
   adapted.scatter(start, fedAlaBlend(local_part, global_part, weights));
-  model.load(start);
+  return start;
 }
 
 LocalSgdJob FedAlaClient::prepare(const ServerMessage& message, ClientContext& context) const {
@@ -72,10 +72,7 @@ LocalSgdJob FedAlaClient::prepare(const ServerMessage& message, ClientContext& c
   // Checked every round, so that a bad fedala_layers is named in round 1, before any blend.
   const ParamMask adapted = lastModulesMask(context.model.layout(), options_.layers, "algorithm.fedala_layers");
   const torch::Tensor& local = context.state.tensor("local_model");
-  if (local.defined() && context.train.size() > 0) {
-    blend(message, context, adapted, local);
-    job.start = context.model.snapshot();
-  }
+  if (local.defined() && context.train.size() > 0) job.start = blend(message, context, adapted, local);
   return job;
 }
 

@@ -58,9 +58,10 @@ class FedAlaClient final : public LocalSgdClient {
                       const TrainStats& stats) const override;
 
  private:
-  // Learns the client's weights and leaves the blended starting point in context.model.
-  void blend(const ServerMessage& message, ClientContext& context, const ParamMask& adapted,
-             const torch::Tensor& local) const;
+  // Learns the client's weights and returns the blended starting point (context.model is left
+  // in any state).
+  torch::Tensor blend(const ServerMessage& message, ClientContext& context, const ParamMask& adapted,
+                      const torch::Tensor& local) const;
 
   SgdOptions sgd_;
   FedAlaOptions options_;
