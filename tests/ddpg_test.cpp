@@ -112,6 +112,30 @@ TEST(DdpgAgent, WarmupCountsRandomActsAsThePublishedLoopDoes) {
   }
 }
 
+// page.agent_updates: k updates per call are exactly k single updates in a row, on the same draws.
+TEST(DdpgAgent, SeveralUpdatesPerCallAreThatManySingleUpdates) {
+  DdpgOptions single;
+  single.warmup = 2;
+  single.batch_size = 3;
+  DdpgOptions triple = single;
+  triple.updates_per_call = 3;
+  DdpgAgent one(single, generator(4)), three(triple, generator(4));
+  std::mt19937_64 rng_one(6), rng_three(6);
+  auto draw = [](std::mt19937_64&) { return torch::tensor({0.2f}); };
+  for (int step = 0; step < 6; ++step) {
+    auto state = torch::tensor({0.1f * step});
+    one.remember(state, one.act(state, rng_one, draw), 0.5 * step, state);
+    three.remember(state, three.act(state, rng_three, draw), 0.5 * step, state);
+    bool updated = false;
+    for (int k = 0; k < 3; ++k) updated = one.update(rng_one) || updated;
+    EXPECT_EQ(three.update(rng_three), updated) << step;
+  }
+  EXPECT_EQ(one.updates(), 12);  // 3 in each of the 4 rounds from the first policy act on
+  EXPECT_EQ(three.updates(), one.updates());
+  auto probe = torch::tensor({0.45f});
+  EXPECT_TRUE(torch::equal(one.policy(probe), three.policy(probe)));
+}
+
 TEST(DdpgAgent, SaveThenRestoreContinuesIdentically) {
   DdpgOptions options;
   options.state_dim = 2;

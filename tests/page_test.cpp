@@ -228,6 +228,30 @@ TEST(Page, AblationSwitchesShowInTheLoggedActions) {
   }
 }
 
+// page.agent_updates: more DDPG updates a round change what the agents learn from the first
+// update on (after round 3's first policy act here), and nothing before it.
+TEST(Page, AgentUpdatesPerRoundActFromTheFirstUpdateOn) {
+  TempDir dir;
+  auto setup = syntheticPage(5, 2, 3);
+  setup.push_back("synthetic.num_clients=8");
+  auto more = setup;
+  more.push_back("page.agent_updates=4");
+  auto one = simulate(dir, setup), four = simulate(dir, more);
+  ASSERT_EQ(one.clients.size(), four.clients.size());
+  bool later_differ = false;
+  for (std::size_t i = 0; i < one.clients.size(); ++i) {
+    const double a = one.clients[i]["rl_lr"].get<double>(), b = four.clients[i]["rl_lr"].get<double>();
+    if (one.clients[i]["round"].get<int>() <= 3) {
+      EXPECT_EQ(a, b) << i;
+    } else {
+      later_differ = later_differ || a != b;
+    }
+  }
+  EXPECT_TRUE(later_differ);
+  EXPECT_NE(testing::errorOf([] { parseConfig("", {"page.agent_updates=0"}); }).find("page.agent_updates"),
+            std::string::npos);
+}
+
 TEST(DapFl, RunsDeterministicallyWithUniformWeights) {
   TempDir dir;
   auto setup = syntheticPage(4, 2, 3);

@@ -102,6 +102,7 @@ struct PageConfig {
   double epsilon_decay_rounds = 500;
   std::int64_t replay_capacity = 60000;
   std::int64_t rl_batch_size = 32;
+  std::int64_t agent_updates = 1;  // DDPG updates per agent per round (the published code: 1)
   double reward_delta = 1e-5;
   double client_reward_weight = 1.0;
   double server_reward_weight = 1.0;

@@ -129,6 +129,8 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
          "exploration scale falls from 1 by 1/this per act after warm-up");
   v.integer("page.replay_capacity", c.page.replay_capacity, {1, 1e8}, "replay buffer entries per agent");
   v.integer("page.rl_batch_size", c.page.rl_batch_size, {1, 1e6}, "DDPG minibatch");
+  v.integer("page.agent_updates", c.page.agent_updates, {1, 1000},
+            "DDPG updates per agent per round, each on its own minibatch (the published code: 1)");
   v.real("page.reward_delta", c.page.reward_delta, {1e-12, 1}, "delta in reward = weight / (loss + delta)");
   v.real("page.client_reward_weight", c.page.client_reward_weight, {0, inf},
          "c_w: raise to favour personalisation (biased variants)");

@@ -106,6 +106,11 @@ torch::Tensor DdpgAgent::act(const torch::Tensor& state, std::mt19937_64& rng, c
 
 bool DdpgAgent::update(std::mt19937_64& rng) {
   if (acts_ <= randomActs() || replay_.size() == 0) return false;
+  for (std::int64_t k = 0; k < options_.updates_per_call; ++k) updateOnce(rng);
+  return true;
+}
+
+void DdpgAgent::updateOnce(std::mt19937_64& rng) {
   TransitionBatch batch = options_.sample_without_replacement ? replay_.sampleDistinct(options_.batch_size, rng)
                                                               : replay_.sample(options_.batch_size, rng);
 
@@ -128,7 +133,6 @@ bool DdpgAgent::update(std::mt19937_64& rng) {
   softUpdate(*actor_, *actor_target_, options_.tau);
   softUpdate(*critic_, *critic_target_, options_.tau);
   ++updates_;
-  return true;
 }
 
 void DdpgAgent::save(std::ostream& out) const {

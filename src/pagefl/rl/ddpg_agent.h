@@ -32,6 +32,9 @@ struct DdpgOptions {
   bool inclusive_warmup = false;      // the published loop's `step <= warmup`: warmup + 1 random acts
   bool sample_without_replacement = false;  // the published replay draws distinct transitions
   double epsilon_decay_steps = 500;   // epsilon falls by 1/this at every act after warm-up
+  // DDPG updates per update() call, i.e. per round: the published code makes one. More reuse the
+  // replay, so that a run of few rounds gives its agents as many updates as a long one.
+  std::int64_t updates_per_call = 1;
   OuOptions noise;
 };
 
@@ -71,8 +74,9 @@ class DdpgAgent {
                 const torch::Tensor& next_state) {
     replay_.add(state, action, reward, next_state);
   }
-  // One DDPG update from a replay minibatch, once the policy has acted (the first update follows
-  // the first policy act) and the buffer holds a transition. Returns whether it updated.
+  // `updates_per_call` DDPG updates, each from its own replay minibatch, once the policy has acted
+  // (the first update follows the first policy act) and the buffer holds a transition. Returns
+  // whether it updated.
   bool update(std::mt19937_64& rng);
 
   // Random acts before the policy's first.
@@ -91,6 +95,8 @@ class DdpgAgent {
   void load(std::istream& in);
 
  private:
+  void updateOnce(std::mt19937_64& rng);
+
   DdpgOptions options_;
   std::shared_ptr<Actor> actor_, actor_target_;
   std::shared_ptr<Critic> critic_, critic_target_;

@@ -84,6 +84,7 @@ rl::DdpgOptions agentOptions(const PageConfig& c, std::int64_t state_dim, std::i
   o.gamma = c.gamma;
   o.replay_capacity = c.replay_capacity;
   o.batch_size = c.rl_batch_size;
+  o.updates_per_call = c.agent_updates;
   o.warmup = c.warmup_rounds;
   o.epsilon_decay_steps = c.epsilon_decay_rounds;
   o.inclusive_warmup = c.faithful_warmup;
