@@ -103,9 +103,10 @@ void ServerEvaluationOf100Uploads(benchmark::State& state) {
 }
 
 // What the agents cost every round: 100 client agents and the server agent each act once and
-// take one DDPG update, past warm-up with a full minibatch in replay.
+// take `updates` DDPG updates (page.agent_updates), past warm-up with a full minibatch in replay.
 void AgentsActAndUpdate(benchmark::State& state) {
-  const PageConfig page;
+  PageConfig page;
+  page.agent_updates = state.range(0);
   std::vector<std::unique_ptr<rl::DdpgAgent>> agents;
   for (int i = 0; i <= 100; ++i) {
     const std::int64_t dim = i == 100 ? 100 : 1;
@@ -134,7 +135,7 @@ BENCHMARK(PersonalisedSyntheticRound)
     ->UseRealTime()
     ->Iterations(1);
 BENCHMARK(ServerEvaluationOf100Uploads)->Arg(1)->Arg(2)->ArgName("W")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(AgentsActAndUpdate)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(AgentsActAndUpdate)->Arg(1)->Arg(10)->ArgName("updates")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace pagefl
