@@ -167,6 +167,7 @@ TEST(Sweep, VariantsCoverRatiosAblationsAndBaselines) {
             std::string::npos);
   const auto balanced = sweepVariants({}, {"0", "0.25"}, false, {});
   ASSERT_EQ(balanced.size(), 2u);
+  EXPECT_EQ(sweepVariants({}, {"0", "0.25"}, false, {"none"}).size(), 2u) << "'none' asks for PAGE alone";
   EXPECT_EQ(balanced[1].name, "page-b0.25");
   EXPECT_EQ(balanced[1].overrides, (std::vector<std::string>{"algorithm.name=page", "page.balance=0.25"}));
   for (const char* bad : {"1.5", "-0.1", "half", "0.5x", ""})

@@ -179,7 +179,8 @@ int runCommand(int argc, char** argv) {
   auto* ratios_option =
       sweep->add_option("--ratios", ratios, "client:server reward weights, e.g. 5:1,1:1,1:5")->delimiter(',');
   sweep->add_flag("--ablations", ablations, "add PAGE with fixed lr, fixed epochs and uniform weights");
-  sweep->add_option("--baselines", baselines, "algorithms to place on the same chart")->delimiter(',');
+  sweep->add_option("--baselines", baselines, "algorithms to place on the same chart (none: PAGE only)")
+      ->delimiter(',');
   sweep->add_option("--seeds", compare_options.seeds, "seeds per variant")->check(CLI::PositiveNumber);
   sweep->add_option("--output,-o", compare_options.output_dir, "results directory; rerun to resume");
   sweep->add_option("overrides", compare_options.overrides, "key=value overrides");

@@ -139,6 +139,8 @@ std::vector<Variant> sweepVariants(const std::vector<std::string>& ratios, const
     variants.push_back({"page-fixed-epochs", {"algorithm.name=page", "page.adapt_epochs=false"}});
     variants.push_back({"page-uniform-weights", {"algorithm.name=page", "page.adapt_weights=false"}});
   }
+  // "none" is how the command line asks for PAGE alone, since its baselines have a default.
+  if (baselines == std::vector<std::string>{"none"}) return variants;
   for (Variant& baseline : algorithmVariants(baselines)) variants.push_back(std::move(baseline));
   return variants;
 }

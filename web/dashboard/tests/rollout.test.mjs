@@ -134,7 +134,15 @@ test("an operator watches and steers a live deployment", { timeout: 15 * MINUTE 
   await page.getByTestId("audit-kind").selectOption("updates");
   await page.getByTestId("audit-site").fill("client_1");
   await page.getByTestId("audit-search").click();
-  await page.getByTestId("audit-table").filter({ hasText: "client_1" }).waitFor({ timeout: MINUTE });
+  // Choosing "updates" loads every site's updates first, client_1's among them, so wait for the
+  // searched table itself: rows, and client_1 in each.
+  await page.waitForFunction(() => {
+    const table = document.querySelector("[data-testid=audit-table]");
+    if (!table) return false;
+    const column = [...table.querySelectorAll("th")].findIndex((th) => th.textContent === "client");
+    const rows = [...table.querySelectorAll("tr")].slice(1);
+    return column >= 0 && rows.length > 0 && rows.every((tr) => tr.children[column].textContent === "client_1");
+  }, null, { timeout: MINUTE });
   assert.doesNotMatch(await page.getByTestId("audit-table").textContent(), /client_2/);
   await screenshot(page, "rollout-audit");
 
