@@ -72,8 +72,8 @@ inline constexpr const char* kBalanceVariantPrefix = "page-b";
 std::optional<double> sweptBalance(const std::string& variant);
 
 // `sweep`: PAGE at each page.balance ("0.25"), at each client:server reward-weight ratio ("5:1"),
-// optionally PAGE's three ablations, then the baselines ({"none"}: none), for the global-versus-local
-// trade-off chart.
+// optionally PAGE's three ablations, then the baselines (baselines {"none"} adds none), for the
+// global-versus-local trade-off chart.
 std::vector<Variant> sweepVariants(const std::vector<std::string>& ratios, const std::vector<std::string>& balances,
                                    bool ablations, const std::vector<std::string>& baselines);
 
