@@ -2,19 +2,14 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <cmath>
-
 #include "pagefl/core/error.h"
 #include "pagefl/core/rng.h"
 #include "pagefl/fl/algorithms/fedavg.h"
 #include "pagefl/nn/flat_model.h"
 #include "pagefl/nn/local_training.h"
-#include "test_support.h"
 
 namespace pagefl {
 namespace {
-
-using testing::errorOf;
 
 FlatModel logreg(std::int64_t inputs, std::int64_t classes) {
   return FlatModel(makeNetwork({"logreg", {inputs}, classes, {}}));
@@ -64,32 +59,6 @@ TEST(LocalSgd, OneFullBatchStepIsExactGradientDescent) {
   trainSgd(model, data, SgdOptions{0.5, 0, 0, 0, 1, 8}, rng);
   // At zero parameters softmax is (0.5, 0.5): dL/dlogits = (0.5, -0.5); W -= lr * g x^T, b -= lr * g.
   EXPECT_TRUE(torch::allclose(model.params(), torch::tensor({-0.25f, -0.5f, 0.25f, 0.5f, -0.25f, 0.25f})));
-}
-
-// Labels {0, 0, 1} over 3 classes: Laplace-smoothed frequencies (3, 2, 1) / 6, times the strength.
-TEST(LocalSgd, LabelPriorOffsetIsTheScaledLogOfTheSmoothedFrequencies) {
-  const torch::Tensor labels = torch::tensor({0, 0, 1}, torch::kInt64);
-  const torch::Tensor offset = labelPriorOffset(labels, 3, 0.5);
-  const torch::Tensor expected =
-      torch::tensor({0.5 * std::log(0.5), 0.5 * std::log(1.0 / 3), 0.5 * std::log(1.0 / 6)}, torch::kFloat32);
-  EXPECT_TRUE(torch::allclose(offset, expected)) << offset;
-  EXPECT_TRUE(torch::equal(labelPriorOffset(labels, 3, 0.0), torch::zeros({3})));
-  const torch::Tensor beyond = torch::tensor({0, 3}, torch::kInt64);
-  EXPECT_NE(errorOf([&] { labelPriorOffset(beyond, 3, 1.0); }).find("outside the model's 3 classes"), std::string::npos);
-}
-
-// The offset enters the loss before the softmax: at zero parameters with the offset
-// (log 0.75, log 0.25), softmax is (0.75, 0.25), so for label 1 dL/dlogits = (0.75, -0.75).
-TEST(LocalSgd, ALogitOffsetShiftsTheSoftmaxOfTheLoss) {
-  FlatModel model = logreg(2, 2);
-  model.load(torch::zeros({6}));
-  Dataset data{torch::tensor({{1.0f, 2.0f}}), torch::tensor({1}, torch::kInt64)};
-  std::mt19937_64 rng(1);
-  SgdOptions options{.lr = 0.5, .epochs = 1, .batch_size = 8};
-  options.logit_offset = torch::tensor({std::log(0.75f), std::log(0.25f)});
-  trainSgd(model, data, options, rng);
-  EXPECT_TRUE(torch::allclose(model.params(), torch::tensor({-0.375f, -0.75f, 0.375f, 0.75f, -0.375f, 0.375f})))
-      << model.params();
 }
 
 TEST(LocalSgd, ClippingBoundsTheStep) {

@@ -1,6 +1,5 @@
 // PAGE and Dap-FL: action maps, determinism, learning, state-dependent actions, ablations.
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -391,45 +390,6 @@ TEST(PageBalance, RewardsMixThePureTermsExactly) {
     const rl::ReplayBuffer& server = run.server().agent().replay();
     ASSERT_EQ(server.size(), 1);
     EXPECT_NEAR(server.at(0).rewards.item<double>(), expected, 1e-6 * expected) << balance;
-  }
-}
-
-// page.balance's second lever: each site's upload trains with the logit offset
-// b * log((count_k + 1) / (n + classes)) of its own labels; none at balance 0, with
-// page.balance_prior = false, or under the published variant (which has no balance).
-TEST(PageBalance, EachUploadTrainsTowardsTheLabelPriorTheBalanceAsksFor) {
-  const std::vector<std::pair<std::vector<std::string>, double>> cases{
-      {{"page.balance=0"}, 0.0},
-      {{"page.balance=0.5"}, 0.5},
-      {{"page.balance=1"}, 1.0},
-      {{"page.balance=1", "page.balance_prior=false"}, 0.0},
-      {{"page.variant=\"published\""}, 0.0}};
-  for (const auto& [extra, strength] : cases) {
-    std::vector<std::string> overrides{"data.source=synthetic", "partition.scheme=natural", "model.name=logreg",
-                                       "algorithm.name=page", "page.warmup_rounds=5", "page.epoch_max=2"};
-    overrides.insert(overrides.end(), extra.begin(), extra.end());
-    HandDriven run(overrides, 0);
-    const ServerMessage message = run.algorithm.server->configureRound(1);
-    const auto& client = dynamic_cast<const page::AgentClient&>(*run.algorithm.client);
-    const RngStreams streams(1);
-    for (std::int64_t c = 0; c < 3; ++c) {
-      SCOPED_TRACE(fmt::format("{} client {}", fmt::join(extra, " "), c));
-      ClientContext context{c, run.data.clientTrain(c), run.data.clientTest(c), run.model, run.store.at(c), streams};
-      const LocalSgdJob job = client.prepare(message, context);
-      if (strength == 0) {
-        EXPECT_FALSE(job.sgd.logit_offset.defined());
-        continue;
-      }
-      const std::int64_t classes = run.data.num_classes, n = context.train.size();
-      std::vector<float> expected(static_cast<std::size_t>(classes));
-      for (std::int64_t k = 0; k < classes; ++k) {
-        const double count = context.train.y.eq(k).sum().item<double>();
-        expected[static_cast<std::size_t>(k)] =
-            static_cast<float>(strength * std::log((count + 1) / static_cast<double>(n + classes)));
-      }
-      ASSERT_TRUE(job.sgd.logit_offset.defined());
-      EXPECT_TRUE(torch::allclose(job.sgd.logit_offset, torch::tensor(expected))) << job.sgd.logit_offset;
-    }
   }
 }
 

@@ -1,8 +1,7 @@
 // Stacked client training against trainSgd, one client at a time: the same parameters, losses and
 // data orders up to float rounding, whatever mix of data sizes, learning rates, epochs, clipping,
-// weight decay, proximal terms and logit offsets the clients have; and in the simulator, the same
-// run for any worker count, accuracies equal to the per-client path, and a clear refusal where it
-// cannot run.
+// weight decay and proximal terms the clients have; and in the simulator, the same run for any
+// worker count, accuracies equal to the per-client path, and a clear refusal where it cannot run.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -33,7 +32,6 @@ struct ClientCase {
   std::int64_t epochs;
   double clip, decay, mu;
   std::int64_t batch = 5;
-  double prior = 0;  // strength of the label-prior logit offset (PAGE's balance); 0: none
 };
 
 void expectStackedMatchesOneAtATime(const ModelSpec& spec, const std::vector<ClientCase>& cases) {
@@ -54,7 +52,6 @@ void expectStackedMatchesOneAtATime(const ModelSpec& spec, const std::vector<Cli
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const ClientCase& c = cases[i];
     SgdOptions sgd{.lr = c.lr, .weight_decay = c.decay, .clip_norm = c.clip, .epochs = c.epochs, .batch_size = c.batch};
-    if (c.prior != 0) sgd.logit_offset = labelPriorOffset(data[i].y, spec.num_classes, c.prior);
     jobs.push_back({data[i], start, sgd, &stacked_rngs[i], c.mu, centre});
   }
   const std::vector<StackedSgdResult> stacked = trainStacked(model.layout(), jobs);
@@ -79,17 +76,14 @@ TEST(StackedSgd, LogisticRegressionMatchesTrainSgdClientByClient) {
                                                           {7, 0.02, 5, 0.05, 1e-3, 0},  // clipped every step
                                                           {0, 0.05, 2, 10, 0, 0},       // no data: unchanged
                                                           {12, 0.05, 0, 10, 0, 0},      // no epochs: unchanged
-                                                          {31, 0.08, 2, 10, 1e-4, 0.5, 8},  // FedProx, batch 8
-                                                          {26, 0.05, 3, 10, 1e-5, 0, 5, 1.0},    // label prior
-                                                          {18, 0.1, 2, 0, 0, 0, 4, 0.5}});       // half of it
+                                                          {31, 0.08, 2, 10, 1e-4, 0.5, 8}});  // FedProx, batch 8
 }
 
 TEST(StackedSgd, MlpMatchesTrainSgdClientByClient) {
   expectStackedMatchesOneAtATime({"mlp", {5}, 3, {7, 4}}, {{19, 0.05, 2, 10, 1e-5, 0},
                                                            {33, 0.03, 4, 0.1, 0, 0},
                                                            {6, 0.1, 1, 0, 1e-3, 0.2},
-                                                           {50, 0.05, 3, 10, 0, 0},
-                                                           {21, 0.05, 2, 10, 0, 0, 5, 0.75}});  // label prior
+                                                           {50, 0.05, 3, 10, 0, 0}});
 }
 
 TEST(StackedSgd, RefusesWhatItCannotTrain) {

@@ -115,10 +115,6 @@ struct PageConfig {
   // set it stays balance.
   double balance = 0.5;
   double shift_balance = 0.5;
-  // The balance's second lever: each client trains its upload with the logit offset
-  // balance * log(its label prior), towards the prior pi^(1 - balance) (see page.h). Off: the
-  // balance acts through the agents' rewards alone.
-  bool balance_prior = true;
   bool adapt_lr = true;
   bool adapt_epochs = true;
   bool adapt_weights = true;

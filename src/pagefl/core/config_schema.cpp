@@ -117,9 +117,6 @@ void describeConfig(Config& c, ConfigFieldVisitor& v) {
          "company-wide model only (not under variant = published)");
   v.real("page.shift_balance", c.page.shift_balance, {0, 1}, "demand shift: page.balance from shift_round on "
          "(default: page.balance)");
-  v.flag("page.balance_prior", c.page.balance_prior,
-         "page.balance also trains each site's upload towards a flatter label prior, its own at balance 0 "
-         "and uniform at 1 (false: the balance acts through the agents' rewards alone)");
   v.real("page.lr_min", c.page.lr_min, {0, 1e4}, "smallest local learning rate an agent may pick");
   v.real("page.lr_max", c.page.lr_max, {1e-12, 1e4}, "largest local learning rate an agent may pick");
   v.integer("page.epoch_max", c.page.epoch_max, {1, 1e5}, "most local epochs an agent may pick");

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <numeric>
 
-#include "pagefl/core/error.h"
-
 namespace pagefl {
 
 EpochBatches::EpochBatches(const Dataset& data, std::int64_t batch_size, std::mt19937_64& rng)
@@ -39,16 +37,6 @@ double lossAndGradient(FlatModel& model, const Dataset& batch, const torch::Tens
   auto loss = lossOf(model, batch, logit_offset);
   loss.backward();
   return loss.item<double>();
-}
-
-torch::Tensor labelPriorOffset(const torch::Tensor& labels, std::int64_t classes, double strength) {
-  const torch::Tensor y = labels.to(torch::kInt64).flatten();
-  if (y.numel() > 0 && (y.min().item<std::int64_t>() < 0 || y.max().item<std::int64_t>() >= classes))
-    throw Error("a label lies outside the model's {} classes (labels {} to {})", classes, y.min().item<std::int64_t>(),
-                y.max().item<std::int64_t>());
-  const torch::Tensor counts = torch::bincount(y, {}, classes).to(torch::kFloat64);
-  const double smoothed_total = static_cast<double>(y.numel() + classes);
-  return ((counts + 1.0) / smoothed_total).log_().mul_(strength).to(torch::kFloat32);
 }
 
 void clipGradient(torch::Tensor& grads, double clip_norm) {

@@ -65,14 +65,6 @@ TrainStats forEachMinibatch(const Dataset& train, std::int64_t epochs, std::int6
 // gradients are switched on). `logit_offset` as in SgdOptions.
 double lossAndGradient(FlatModel& model, const Dataset& batch, const torch::Tensor& logit_offset = {});
 
-// A logit offset (SgdOptions::logit_offset) that trains a model towards a flatter label prior than
-// its data's: `strength` times the log of the labels' frequencies over `classes`, Laplace-smoothed
-// ((count + 1) / (n + classes)) so that a class absent from `labels` gets a finite offset. The
-// loss's minimiser then has logits that imply the prior pi^(1 - strength): the data's own at 0,
-// uniform at 1 (logit adjustment; Menon et al., ICLR 2021). Throws pagefl::Error on a label
-// outside [0, classes).
-torch::Tensor labelPriorOffset(const torch::Tensor& labels, std::int64_t classes, double strength);
-
 // One plain SGD step on model.grads() at `lr`, with options' weight decay and clipping (no
 // momentum): for algorithms that step by hand.
 void sgdStep(FlatModel& model, double lr, const SgdOptions& options);

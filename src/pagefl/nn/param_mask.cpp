@@ -61,17 +61,6 @@ ParamMask lastModulesMask(const ParamLayout& layout, std::int64_t layers, const 
   return lastModules(layout, modules, layers);
 }
 
-std::int64_t linearHeadClasses(const ParamLayout& layout, const std::string& who) {
-  const auto& entries = layout.entries();
-  const bool linear = entries.size() >= 2 && entries.back().shape.size() == 1 &&
-                      entries[entries.size() - 2].shape.size() == 2 &&
-                      entries[entries.size() - 2].shape[0] == entries.back().shape[0];
-  if (!linear)
-    throw Error("{} needs a model whose last module is a linear layer (weight and bias); '{}' is not", who,
-                entries.empty() ? std::string("<empty>") : entries.back().name);
-  return entries.back().shape[0];
-}
-
 ParamMask normMask(const ParamLayout& layout) {
   return maskWhere(layout, [&](std::size_t i) {
     const std::string module = moduleOf(layout.entries()[i].name);

@@ -6,7 +6,6 @@
 #include <torch/types.h>
 
 #include <cstdint>
-#include <string>
 
 #include "pagefl/nn/flat_model.h"
 
@@ -32,11 +31,6 @@ ParamMask headMask(const ParamLayout& layout, std::int64_t layers);
 // The last `layers` modules, up to the whole model (FedALA adapts every module of a logistic
 // regression). Throws pagefl::Error naming `setting` when the model has fewer modules.
 ParamMask lastModulesMask(const ParamLayout& layout, std::int64_t layers, const std::string& setting);
-
-// The class count of a model whose last module is a linear layer (weight [classes, in] and bias
-// [classes]), read from its bias. Throws pagefl::Error naming `who` (the algorithm that needs it)
-// when the last module is not linear.
-std::int64_t linearHeadClasses(const ParamLayout& layout, const std::string& who);
 
 // Normalisation layers' parameters: modules whose name contains "norm" or "bn" (FedBN). Empty
 // when the model has none.

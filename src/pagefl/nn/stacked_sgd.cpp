@@ -84,6 +84,7 @@ std::optional<std::string> whyNotStackable(const ModelSpec& spec) {
 std::optional<std::string> whyNotStackable(const SgdOptions& options) {
   if (options.momentum != 0) return std::string("train.momentum is not 0");
   if (options.trainable.defined()) return std::string("the algorithm freezes part of the model");
+  if (options.logit_offset.defined()) return std::string("the algorithm offsets the logits");
   return std::nullopt;
 }
 
@@ -106,16 +107,10 @@ std::vector<StackedSgdResult> trainStacked(const ParamLayout& layout, std::vecto
       throw Error("stacked client training got {} parameters for a model of {}", job.start.numel(), layout.size());
     if (job.proximal_mu > 0 && job.centre.numel() != layout.size())
       throw Error("stacked client training: a proximal job needs its centre of {} parameters", layout.size());
-    if (job.sgd.logit_offset.defined() && job.sgd.logit_offset.numel() != layers.back().out)
-      throw Error("stacked client training: a logit offset of {} values for a model of {} classes",
-                  job.sgd.logit_offset.numel(), layers.back().out);
   }
 
   const bool any_proximal =
       std::any_of(jobs.begin(), jobs.end(), [](const StackedSgdJob& job) { return job.proximal_mu > 0; });
-  const bool any_offset =
-      std::any_of(jobs.begin(), jobs.end(), [](const StackedSgdJob& job) { return job.sgd.logit_offset.defined(); });
-  const std::int64_t classes = layers.back().out;
 
   // Sorted by steps, most first (ties keep their order), so that active clients are a prefix.
   std::vector<std::int64_t> steps_of(jobs.size());
@@ -125,7 +120,7 @@ std::vector<StackedSgdResult> trainStacked(const ParamLayout& layout, std::vecto
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return steps_of[a] > steps_of[b]; });
   std::vector<StackedSgdJob*> sorted;
   std::vector<std::int64_t> steps, offsets;
-  std::vector<torch::Tensor> starts, centres, logit_offsets;
+  std::vector<torch::Tensor> starts, centres;
   std::vector<Dataset> data;
   const std::int64_t features = layers.front().in;
   std::int64_t rows = 0;
@@ -142,10 +137,6 @@ std::vector<StackedSgdResult> trainStacked(const ParamLayout& layout, std::vecto
     starts.push_back(job.start.to(torch::kFloat32));
     // Jobs without the proximal term get a centre that mu = 0 then ignores.
     if (any_proximal) centres.push_back((job.proximal_mu > 0 ? job.centre : job.start).to(torch::kFloat32));
-    // Jobs without an offset get zeros, which leave their logits as they are.
-    if (any_offset)
-      logit_offsets.push_back(job.sgd.logit_offset.defined() ? job.sgd.logit_offset.to(torch::kFloat32).flatten()
-                                                             : torch::zeros({classes}));
   }
   const Dataset all = concatenate(data);
   const torch::Tensor &x_all = all.x, &y_all = all.y;
@@ -154,7 +145,6 @@ std::vector<StackedSgdResult> trainStacked(const ParamLayout& layout, std::vecto
   // The stacked parameters: row c of `params` is client c's flat vector; the layers are views.
   torch::Tensor params = torch::stack(starts);
   const torch::Tensor centre = any_proximal ? torch::stack(centres) : torch::Tensor();
-  const torch::Tensor logit_offset = any_offset ? torch::stack(logit_offsets).unsqueeze(1) : torch::Tensor();  // [C, 1, classes]
   std::vector<torch::Tensor> weight, bias, weight_centre, bias_centre;
   for (const DenseLayer& l : layers) {
     weight.push_back(params.narrow(1, l.weight, l.out * l.in).view({count, l.out, l.in}));
@@ -187,7 +177,6 @@ std::vector<StackedSgdResult> trainStacked(const ParamLayout& layout, std::vecto
       h = torch::baddbmm(bias[l].narrow(0, 0, k).unsqueeze(1), h, weight[l].narrow(0, 0, k).transpose(1, 2));
       if (l + 1 < layer_count) h = torch::relu(h);
     }
-    if (any_offset) h = h + logit_offset.narrow(0, 0, k);
     const torch::Tensor log_p = torch::log_softmax(h, 2);
     const torch::Tensor batch_loss = log_p.gather(2, y).mul_(sample_weight).sum({1, 2}).neg_();
     loss_sum.narrow(0, 0, k).add_(batch_loss.to(torch::kFloat64).mul_(schedule.counts.narrow(0, cell, k)));

@@ -5,7 +5,7 @@
 //
 // Every client keeps what trainSgd gives it: its own data order (drawn from its own generator
 // exactly as trainSgd draws it), learning rate, epochs, batch size, weight decay, per-client
-// gradient clipping, logit offset and FedProx's proximal term. Results equal trainSgd's up to float rounding
+// gradient clipping and FedProx's proximal term. Results equal trainSgd's up to float rounding
 // (the batched products sum in another order); tests/stacked_sgd_test.cpp states the tolerance.
 #pragma once
 
@@ -38,7 +38,7 @@ struct StackedSgdResult {
 
 // Why a model cannot be stacked, or nullopt when it can (logreg and mlp can).
 std::optional<std::string> whyNotStackable(const ModelSpec& spec);
-// Why a job's options cannot be stacked: momentum or a trainable mask.
+// Why a job's options cannot be stacked: momentum, a trainable mask or a logit offset.
 std::optional<std::string> whyNotStackable(const SgdOptions& options);
 
 // Trains every job; `layout` is the model's (alternating [out, in] weights and [out] biases).

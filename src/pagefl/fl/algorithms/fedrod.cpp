@@ -8,12 +8,27 @@
 #include "pagefl/nn/param_mask.h"
 
 namespace pagefl {
+namespace {
+
+// The head's class count, from its bias; throws when the last module is not a linear layer.
+std::int64_t linearHeadClasses(const ParamLayout& layout) {
+  const auto& entries = layout.entries();
+  const bool linear = entries.size() >= 2 && entries.back().shape.size() == 1 &&
+                      entries[entries.size() - 2].shape.size() == 2 &&
+                      entries[entries.size() - 2].shape[0] == entries.back().shape[0];
+  if (!linear)
+    throw Error("Fed-RoD needs a model whose last module is a linear layer (weight and bias); '{}' is not",
+                entries.empty() ? std::string("<empty>") : entries.back().name);
+  return entries.back().shape[0];
+}
+
+}  // namespace
 
 ClientUpdate FedRodClient::run(const ServerMessage& message, ClientContext& context) const {
   ClientUpdate update = openUpdate(message, context);
   loadGlobalAndScore(update, message, context, eval_batch_size_);
   FlatModel& model = context.model;
-  const std::int64_t classes = linearHeadClasses(model.layout(), "Fed-RoD");
+  const std::int64_t classes = linearHeadClasses(model.layout());
   const ParamMask head = headMask(model.layout(), 1);
 
   SgdOptions generic = sgd_;

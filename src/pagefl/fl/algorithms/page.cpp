@@ -13,7 +13,6 @@
 #include "pagefl/fl/robust_aggregation.h"
 #include "pagefl/fl/state_archive.h"
 #include "pagefl/fl/streams.h"
-#include "pagefl/nn/param_mask.h"
 
 namespace pagefl::page {
 namespace {
@@ -48,19 +47,6 @@ double clientRewardWeightOf(const ServerMessage& message, const PageConfig& conf
 std::optional<double> balanceOf(const ServerMessage& message, const PageConfig& config) {
   auto it = message.settings.find(kBalance);
   return it != message.settings.end() ? std::optional(it->second) : balanceAt(config, message.round);
-}
-
-// The strength of the label-prior offset each upload trains with (page.balance_prior): the balance
-// in force, or 0 when that lever is off. Carried by the round message, as the balance is.
-constexpr const char* kBalancePriorStrength = "page.balance_prior_strength";
-
-double priorStrengthAt(const PageConfig& config, std::int64_t round) {
-  return config.balance_prior ? balanceAt(config, round).value_or(0.0) : 0.0;
-}
-
-double priorStrengthOf(const ServerMessage& message, const PageConfig& config) {
-  auto it = message.settings.find(kBalancePriorStrength);
-  return it != message.settings.end() ? it->second : priorStrengthAt(config, message.round);
 }
 
 // The action kept in replay: the raw one in [-1, 1] by default, the post-processed one with
@@ -176,11 +162,6 @@ LocalSgdJob AgentClient::prepare(const ServerMessage& message, ClientContext& co
   job.sgd = sgd_;
   job.sgd.lr = step.plan.lr;
   job.sgd.epochs = step.plan.epochs;
-  // The balance's second lever: the upload learns a label prior between the site's own (0) and a
-  // uniform one (1); the site keeps its trained model as its personalised model either way.
-  if (const double strength = priorStrengthOf(message, config_); design_ == ClientDesign::Page && strength > 0)
-    job.sgd.logit_offset =
-        labelPriorOffset(context.train.y, linearHeadClasses(model.layout(), "page.balance_prior"), strength);
   job.shuffle = context.streams.engine(Purpose::Shuffle, message.round, context.client);
   job.carry = std::move(step);
   return job;
@@ -254,7 +235,6 @@ ServerMessage PageServer::configureRound(std::int64_t round) {
   message.settings[kClientRewardWeight] = clientRewardWeight(config_, round);
   if (auto balance = balanceAt(config_, round)) {
     message.settings[kBalance] = *balance;
-    message.settings[kBalancePriorStrength] = priorStrengthAt(config_, round);
     message.tensors[kUploadServerLoss] = last_loss_.clone();
     message.tensors[kUploadScoredRound] = last_scored_round_.clone();
   }

@@ -21,15 +21,6 @@
 // the next round), so with balance each transition is stored at the agent's next round, and the
 // logged rl_reward and server_reward are those of the transition stored that round. A client
 // whose upload was never scored (refused, too late) drops that transition.
-// The rewards alone move the result only as far as the agents learn, and only along the local
-// budget they choose, which on some setups (the Fashion-MNIST pilot) is best for both demands at
-// once. So, with page.balance_prior (default on), the balance also acts from round 1 on what each
-// upload learns: the client trains with the logit offset b * log(pi_i), pi_i its Laplace-smoothed
-// label frequencies, whose minimiser's logits imply the label prior pi_i^(1-b): the site's own at
-// b = 0 (plain cross-entropy, as published), uniform at b = 1 (logit adjustment, Menon et al.
-// 2021). Under label skew a model that keeps its site's prior scores better on that site; uploads
-// that do not carry their sites' skew into the average make a global model for everyone. The
-// trained model (its logits without the offset) stays the site's personalised model.
 //
 // Dap-FL. Client agents only, uniform aggregation; a client's state is (accuracy of the received
 // model, its last local training loss), its reward the change in (accuracy - loss) of its trained
