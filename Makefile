@@ -18,8 +18,12 @@ build: setup
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
+# PAGE's server scores each upload on 500 of the 2,000 server test images for its agent's state (the
+# global model is scored on all): scoring on all of them made the demo take 11 minutes on a slower
+# 2-core machine (bench/RESULTS.md).
 demo: build
-	$(BUILD_DIR)/pagefl sweep --config configs/pilot-fmnist.toml --balance 0,0.5,1 --baselines fedavg,ditto,fedper --seeds 1
+	$(BUILD_DIR)/pagefl sweep --config configs/pilot-fmnist.toml --balance 0,0.5,1 --baselines fedavg,ditto,fedper --seeds 1 \
+	  page.server_score_samples=500
 
 # The operator dashboard on http://127.0.0.1:8050 (Ctrl-C stops it).
 dashboard: build
